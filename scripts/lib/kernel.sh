@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0
+# apply, config, build: the patched worktree and its out-of-tree builds.
+# shellcheck shell=bash
+
+# Build directory of a configuration flavour: m (default), y (built-in), debug.
+build_dir() { echo "$CACHE/build-${1:-m}"; }
+FLAVOUR=${BPFWG_FLAVOUR:-m}
+KBUILD=$(build_dir "$FLAVOUR")
+
+kmake() {
+	make -C "$WT" O="$KBUILD" LOCALVERSION= CC="ccache gcc" HOSTCC="ccache gcc" \
+		-j"$JOBS" -s "$@"
+}
+
+# Reset the worktree to the base, keeping unchanged files' mtimes so that an
+# incremental build only redoes what the series changes, then apply patches/.
+cmd_apply() {
+	require_base
+	local p
+	if [[ -e $WT/.git ]]; then
+		[[ -z $(git -C "$WT" status --porcelain --untracked-files=no) || -n ${FORCE:-} ]] ||
+			die "$WT has uncommitted changes: commit and 'export' them, or FORCE=1"
+		git -C "$WT" am --abort >/dev/null 2>&1 || true
+		git -C "$WT" diff -z --name-only --diff-filter=A "$BASE_TAG" HEAD -- |
+			(cd "$WT" && xargs -0 -r rm -f --)
+		git -C "$WT" checkout -q -B "$BRANCH" "$BASE_TAG"
+		git -C "$WT" reset -q --hard "$BASE_TAG"
+	else
+		git -C "$BASE_REPO" worktree prune
+		git -C "$BASE_REPO" worktree add -q -f -B "$BRANCH" "$WT" "$BASE_TAG"
+	fi
+	for p in "$TOP"/patches/0*.patch; do
+		[[ -e $p && $p != */0000-cover-letter.patch ]] || continue
+		g -C "$WT" am -q --keep-cr --committer-date-is-author-date "$p" >/dev/null 2>&1 || {
+			git -C "$WT" am --show-current-patch=diff >/dev/null 2>&1 &&
+				g -C "$WT" am --abort
+			die "patch does not apply: $(basename "$p")"
+		}
+	done
+	log "worktree $WT: $(git -C "$WT" rev-list --count "$BASE_TAG"..HEAD) patches on $BASE_TAG"
+}
+
+# config [--debug] [--builtin]: allnoconfig + our fragment(s), then verify that
+# every requested option survived olddefconfig.
+cmd_config() {
+	require_wt
+	local frags=("$TOP/scripts/config/bpfwg.config") arg
+	for arg in "$@"; do
+		case $arg in
+		--debug) frags+=("$TOP/scripts/config/debug.config") ;;
+		--builtin) frags+=("$TOP/scripts/config/builtin.config") ;;
+		*) die "config: unknown option $arg" ;;
+		esac
+	done
+	mkdir -p "$KBUILD"
+	kmake allnoconfig >/dev/null
+	"$WT/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" "${frags[@]}" >/dev/null
+	kmake olddefconfig >/dev/null
+	config_verify "${frags[@]}"
+	log "config written to $KBUILD/.config"
+}
+
+config_verify() {
+	local line opt val bad=0
+	while IFS= read -r line; do
+		[[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]] || continue
+		opt=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+		if [[ $val == n ]]; then
+			grep -q "^$opt=" "$KBUILD/.config" && { log "config: $opt still set"; bad=1; }
+		else
+			grep -qx "$opt=$val" "$KBUILD/.config" || { log "config: $opt=$val did not stick"; bad=1; }
+		fi
+	done < <(cat "$@" | awk -F= '!/^#/ { v[$1] = $0 } END { for (k in v) print v[k] }')
+	((bad == 0)) || die "kernel configuration incomplete"
+}
+
+build_kernel() {
+	[[ -f $KBUILD/.config ]] || cmd_config
+	kmake bzImage modules
+	rm -rf "$KBUILD/modroot"
+	kmake INSTALL_MOD_PATH="$KBUILD/modroot" modules_install >/dev/null
+}
+
+cmd_build() {
+	require_wt
+	require_tools gcc ccache clang-19 llc-19 pahole bison flex bc
+	timed kernel build_kernel
+	timed selftests build_selftests
+	timed samples build_samples
+}
+
+# BPF selftests: a pruned copy of tools/testing/selftests/bpf beside the
+# original (its Makefile uses relative paths) holding the framework and only
+# the tests listed in scripts/config/selftests.list, built against $KBUILD.
+# The full build (~1050 objects) needs the whole selftests config and takes
+# 3-4 minutes after every kernel change; the pruned one about 30 s.
+SELFTESTS=tools/testing/selftests/bpf_pruned
+
+selftests_list() { grep -v '^#' "$TOP/scripts/config/selftests.list" | awk 'NF { print $1 }'; }
+
+# BPF programs (progs/*.c) a set of C files needs: skeleton includes and
+# object names, followed through progs that #include other progs.
+selftests_progs() {
+	local src=$1
+	shift
+	local -A seen=()
+	local queue=("$@") f p
+	while ((${#queue[@]})); do
+		f=${queue[0]} queue=("${queue[@]:1}")
+		for p in $(grep -ohE '"[A-Za-z0-9_]+(\.skel\.h|\.lskel\.h|\.subskel\.h|\.bpf\.o|\.c)"' "$f" |
+			sed -E 's/"([A-Za-z0-9_]+)\..*/\1/' | sort -u); do
+			[[ -f $src/progs/$p.c && -z ${seen[$p]:-} ]] || continue
+			seen[$p]=1
+			queue+=("$src/progs/$p.c")
+		done
+	done
+	printf '%s\n' "${!seen[@]}"
+}
+
+selftests_prune() {
+	local src=$WT/tools/testing/selftests/bpf dst=$WT/$SELFTESTS t keep=() progs
+	for t in $(selftests_list); do
+		[[ -f $src/prog_tests/$t.c ]] || die "selftests.list: no prog_tests/$t.c"
+		keep+=("$src/prog_tests/$t.c")
+	done
+	progs=$(selftests_progs "$src" "${keep[@]}")
+	mkdir -p "$dst"
+	rsync -a --exclude='/prog_tests/*.c' --exclude='/progs/*.c' "$src/" "$dst/"
+	find "$dst/prog_tests" "$dst/progs" -maxdepth 1 -name '*.c' -delete
+	for t in $(selftests_list); do cp -p "$src/prog_tests/$t.c" "$dst/prog_tests/"; done
+	for t in $progs; do cp -p "$src/progs/$t.c" "$dst/progs/"; done
+}
+
+selftests_make() {
+	make -C "$WT/$1" O="$KBUILD" CLANG=clang-19 LLC=llc-19 LLVM_STRIP=llvm-strip-19 \
+		CC="ccache gcc" -j"$JOBS" "${@:2}"
+}
+
+build_selftests() {
+	selftests_prune
+	selftests_make "$SELFTESTS" LSKELS= LSKELS_SIGNED= LSKELS_EXTRA= LINKED_SKELS= \
+		SKIP_LLVM=1 test_progs >"$KBUILD/selftests.log" 2>&1 || {
+		tail -n 40 "$KBUILD/selftests.log" >&2
+		die "selftests build failed (log: $KBUILD/selftests.log)"
+	}
+}
+
+# samples/bpf/bpfwg, when the series has it.
+build_samples() {
+	[[ -d $WT/samples/bpf/bpfwg ]] || return 0
+	kmake headers_install >/dev/null
+	make -C "$WT/samples/bpf/bpfwg" O="$KBUILD" CLANG=clang-19 LLC=llc-19 -j"$JOBS" >"$KBUILD/samples.log" 2>&1 || {
+		tail -n 40 "$KBUILD/samples.log" >&2
+		die "samples build failed (log: $KBUILD/samples.log)"
+	}
+}

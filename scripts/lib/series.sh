@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0
+# export and check: patches/ <-> worktree commits <-> plain source directories.
+# shellcheck shell=bash
+
+COVER=$TOP/scripts/cover-letter.txt
+
+# Kernel path of a file under one of the plain source directories.
+src_files() {
+	local m src dst
+	for m in "${SRC_MAP[@]}"; do
+		src=${m%%:*} dst=${m#*:}
+		[[ -d $TOP/$src ]] || continue
+		(cd "$TOP/$src" && find . -type f ! -name '*~' | sed "s|^\./||" | sort) |
+			while IFS= read -r f; do printf '%s\t%s\n' "$TOP/$src/$f" "$dst/$f"; done
+	done
+}
+
+# Files the series adds under the mapped kernel paths (must all have a source).
+series_added() {
+	local m
+	for m in "${SRC_MAP[@]}"; do
+		git -C "$1" diff --name-only --diff-filter=A "$BASE_TAG" HEAD -- "${m#*:}"
+	done
+}
+
+# The series commit a path belongs to: the last one touching it, else the
+# last one touching its closest directory.
+owner_commit() {
+	local path=$1 c
+	while [[ $path == */* ]]; do
+		c=$(git -C "$WT" log -n 1 --format=%H "$BASE_TAG"..HEAD -- "$path")
+		[[ -n $c ]] && { echo "$c"; return; }
+		path=${path%/*}
+	done
+	return 1
+}
+
+# Fold the plain sources into the worktree commits that own them.
+sync_sources() {
+	local src dst c changed=0
+	[[ -z $(git -C "$WT" status --porcelain --untracked-files=no) ]] ||
+		die "$WT has uncommitted changes: commit them to the right patch first"
+	while IFS=$'\t' read -r src dst; do
+		cmp -s "$src" "$WT/$dst" && continue
+		c=$(owner_commit "$dst") || die "no patch owns $dst: commit it in $WT first"
+		mkdir -p "$(dirname "$WT/$dst")"
+		cp "$src" "$WT/$dst"
+		g -C "$WT" add -f "$dst"
+		g -C "$WT" commit -q --no-verify --fixup="$c"
+		changed=1
+	done < <(src_files)
+	while IFS= read -r dst; do
+		[[ -n $dst && ! -f $TOP/$(kernel_to_src "$dst") ]] || continue
+		c=$(owner_commit "$dst")
+		g -C "$WT" rm -q "$dst"
+		g -C "$WT" commit -q --no-verify --fixup="$c"
+		changed=1
+	done < <(series_added "$WT")
+	((changed)) || return 0
+	GIT_SEQUENCE_EDITOR=: g -C "$WT" rebase -q -i --autosquash "$BASE_TAG" >/dev/null
+}
+
+kernel_to_src() {
+	local m
+	for m in "${SRC_MAP[@]}"; do
+		[[ $1 == "${m#*:}"/* ]] && { echo "${m%%:*}/${1#"${m#*:}"/}"; return; }
+	done
+}
+
+cmd_export() {
+	require_wt
+	[[ -f $COVER ]] || die "missing $COVER"
+	sync_sources
+	rm -f "$TOP"/patches/*.patch
+	mkdir -p "$TOP/patches"
+	g -C "$WT" -c "branch.$BRANCH.description=$(cat "$COVER")" format-patch -q \
+		--cover-letter --cover-from-description=subject --base="$BASE_TAG" \
+		--zero-commit --no-signature -o "$TOP/patches" "$BASE_TAG..$BRANCH"
+	# The cover letter has no commit of its own: give it the series' date.
+	sed -i "s/^Date: .*/Date: $(git -C "$WT" log -1 --format=%aD HEAD)/" "$TOP/patches/0000-cover-letter.patch"
+	log "patches/: $(find "$TOP/patches" -name '*.patch' | wc -l) files (cover letter included)"
+}
+
+# check [--bisect] [--builtin]: prints one "check NAME: ok|FAIL" line each.
+CHECK_WT=$CACHE/wt-check
+
+check_result() {
+	local name=$1
+	shift
+	if "$@"; then echo "check $name: ok"; else echo "check $name: FAIL"; return 1; fi
+}
+
+check_applies() {
+	local p
+	git -C "$BASE_REPO" worktree remove -f "$CHECK_WT" >/dev/null 2>&1 || rm -rf "$CHECK_WT"
+	git -C "$BASE_REPO" worktree prune
+	git -C "$BASE_REPO" worktree add -q -f --detach "$CHECK_WT" "$BASE_TAG"
+	for p in "$TOP"/patches/0*.patch; do
+		[[ $p == */0000-cover-letter.patch ]] && continue
+		g -C "$CHECK_WT" am -q "$p" >/dev/null 2>&1 || { log "does not apply: $(basename "$p")"; return 1; }
+	done
+	grep -q "^base-commit: $(git -C "$BASE_REPO" rev-parse "$BASE_TAG")$" "$TOP/patches/0000-cover-letter.patch" ||
+		{ log "cover letter base-commit is not the pinned base"; return 1; }
+}
+
+check_drift() {
+	local src dst bad=0
+	while IFS=$'\t' read -r src dst; do
+		cmp -s "$src" "$CHECK_WT/$dst" || { log "drift: ${src#"$TOP"/} differs from $dst in patches/"; bad=1; }
+	done < <(src_files)
+	while IFS= read -r dst; do
+		[[ -z $dst || -f $TOP/$(kernel_to_src "$dst") ]] || { log "drift: patches/ add $dst, which has no source here"; bad=1; }
+	done < <(series_added "$CHECK_WT")
+	return "$bad"
+}
+
+check_checkpatch() {
+	local p out bad=0 ignore
+	ignore=$(grep -v '^#' "$TOP/scripts/config/checkpatch.ignore" 2>/dev/null | awk 'NF { printf "%s%s", s, $1; s = "," }')
+	for p in "$TOP"/patches/0*.patch; do
+		[[ $p == */0000-cover-letter.patch ]] && continue
+		out=$(cd "$CHECK_WT" && scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
+			${ignore:+--ignore "$ignore"} "$p" 2>&1) || { printf '%s: %s\n' "$(basename "$p")" "$out" >&2; bad=1; }
+	done
+	return "$bad"
+}
+
+check_shellcheck() {
+	shellcheck -x -P "$TOP/scripts" "$TOP"/scripts/bpfwg "$TOP"/scripts/lib/*.sh "$TOP"/scripts/guest/* "$TOP"/.ci/run
+}
+
+# Build the kernel after every patch of the series.
+check_bisect() {
+	local n i total
+	total=$(git -C "$CHECK_WT" rev-list --count "$BASE_TAG"..HEAD)
+	for ((i = total - 1; i >= 0; i--)); do
+		n=$(git -C "$CHECK_WT" rev-parse "HEAD~$i")
+		git -C "$CHECK_WT" checkout -q "$n"
+		log "bisect: building $(git -C "$CHECK_WT" log -1 --format=%s)"
+		WT=$CHECK_WT KBUILD=$(build_dir bisect) build_kernel >/dev/null || return 1
+	done
+}
+
+check_builtin() {
+	(WT=$CHECK_WT KBUILD=$(build_dir y) && cmd_config --builtin && build_kernel)
+}
+
+cmd_check() {
+	require_base
+	local rc=0 arg
+	check_result series-applies check_applies || return 1
+	check_result no-drift check_drift || rc=1
+	check_result checkpatch check_checkpatch || rc=1
+	check_result shellcheck check_shellcheck || rc=1
+	for arg in "$@"; do
+		case $arg in
+		--bisect) check_result bisect check_bisect || rc=1 ;;
+		--builtin) check_result builtin-build check_builtin || rc=1 ;;
+		*) die "check: unknown option $arg" ;;
+		esac
+	done
+	return "$rc"
+}

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+# vm: the guest root filesystem and QEMU runs of the built kernel.
+# shellcheck shell=bash
+
+# The guest root: Debian sid (minbase) for wireguard-tools and iproute2 new
+# enough for the 7.3 selftests; host-built binaries run there unchanged.
+ROOTFS_PKGS=iproute2,wireguard-tools,iperf3,iptables,iputils-ping,ethtool,kmod,procps,libmnl0,libelf1t64,zlib1g,libzstd1,libcap2,libssl3t64,tcpdump,netcat-openbsd,bash,coreutils,util-linux
+ROOTFS_STAMP=$ROOTFS/.bpfwg-stamp
+VM_TIMEOUT=${VM_TIMEOUT:-3600}
+
+rootfs_want() { printf '%s\n%s\n' "$ROOTFS_PKGS" "$(cat "$TOP/scripts/guest/stub-init")"; }
+
+build_rootfs() {
+	[[ -f $ROOTFS_STAMP && $(cat "$ROOTFS_STAMP") == "$(rootfs_want)" ]] && return
+	require_tools debootstrap
+	local mirror tmp=$ROOTFS.tmp
+	mirror=$(apt_mirror)
+	rm -rf "$tmp"
+	log "creating the guest root filesystem (debootstrap sid)"
+	debootstrap --variant=minbase --include="$ROOTFS_PKGS" sid "$tmp" "$mirror" >"$CACHE/debootstrap.log" 2>&1 ||
+		die "debootstrap failed, see $CACHE/debootstrap.log"
+	# netns.sh: sid's ncat kills its own process group when killed, which
+	# kills netns.sh; bookworm's (the host's suite) does not.
+	mkdir -p "$tmp/opt/bpfwg/bin" "$tmp/opt/bpfwg/ncat" "$tmp/usr/lib/modules" "$tmp"/{repo,cache,vmrun}
+	(cd "$CACHE" && rm -f ./*.deb && apt-get -q download ncat liblua5.3-0 >/dev/null) ||
+		die "cannot download bookworm's ncat"
+	for deb in "$CACHE"/ncat_*.deb "$CACHE"/liblua5.3-0_*.deb; do dpkg -x "$deb" "$tmp/opt/bpfwg/ncat"; done
+	rm -f "$CACHE"/*.deb
+	cat >"$tmp/opt/bpfwg/bin/ncat" <<'NCAT'
+#!/bin/sh
+d=/opt/bpfwg/ncat
+LD_LIBRARY_PATH=$d/usr/lib/x86_64-linux-gnu exec $d/usr/bin/ncat "$@"
+NCAT
+	ln -s /usr/sbin/iptables-legacy "$tmp/opt/bpfwg/bin/iptables"
+	ln -s /usr/sbin/ip6tables-legacy "$tmp/opt/bpfwg/bin/ip6tables"
+	install -m 0755 "$TOP/scripts/guest/stub-init" "$tmp/sbin/bpfwg-init"
+	chmod 0755 "$tmp/opt/bpfwg/bin/ncat"
+	rootfs_want >"$tmp/.bpfwg-stamp"
+	rm -rf "$ROOTFS" && mv "$tmp" "$ROOTFS"
+}
+
+# KVM when it really boots a guest here, else TCG (probed once, cached).
+vm_accel() {
+	[[ -n ${BPFWG_ACCEL:-} ]] && { echo "$BPFWG_ACCEL"; return; }
+	[[ -f $CACHE/accel ]] && { cat "$CACHE/accel"; return; }
+	local accel=tcg
+	if [[ -w /dev/kvm ]] && BPFWG_ACCEL=kvm VM_TIMEOUT=60 vm_run true >/dev/null 2>&1; then
+		accel=kvm
+	fi
+	echo "$accel" >"$CACHE/accel"
+	echo "$accel"
+}
+
+# vm_run CMD...: boot, run CMD (a shell command line) in the guest, print its
+# output, return its exit status. A kernel oops/WARN/KASAN report fails it.
+vm_run() {
+	local run=$CACHE/vmrun accel cpu rc
+	accel=$(vm_accel)
+	[[ -f $KBUILD/arch/x86/boot/bzImage ]] || die "no kernel in $KBUILD: run 'scripts/bpfwg build'"
+	build_rootfs
+	rm -rf "$run" && mkdir -p "$run"
+	[[ ${1:-} == --interactive ]] || printf '%s\n' "$*" >"$run/cmd"
+	env | grep -E '^(BPFWG_[A-Z_]+|CI)=' | sed 's/^/export /' >"$run/env" || true
+	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
+	cpu=max
+	[[ $accel == kvm ]] && cpu=host
+	local qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "${VM_CPUS:-2}"
+		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
+		-fsdev "local,id=root,path=$ROOTFS,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+		-fsdev "local,id=repo,path=$TOP,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=repo,mount_tag=repo
+		-fsdev "local,id=cache,path=$CACHE,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=cache,mount_tag=cache
+		-fsdev "local,id=vmrun,path=$run,security_model=none,multidevs=remap"
+		-device virtio-9p-pci,fsdev=vmrun,mount_tag=vmrun
+		-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000 ro init=/sbin/bpfwg-init ${VM_APPEND:-}")
+	if [[ ${1:-} == --interactive ]]; then
+		"${qemu[@]}"
+		return
+	fi
+	timeout --foreground -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null >"$run/console" 2>&1 &
+	local qpid=$!
+	tail -n +1 -f --pid="$qpid" "$run/console" 2>/dev/null | grep --line-buffered -v '^\[ *[0-9]*\.[0-9]*\] ' || true
+	wait "$qpid" || rc=$?
+	if [[ ${rc:-0} == 124 ]]; then
+		log "VM timed out after $VM_TIMEOUT s"
+		return 124
+	fi
+	vm_kernel_errors "$run/console" && return 125
+	[[ -f $run/status ]] || { log "guest did not report an exit status (see $run/console)"; return 126; }
+	return "$(cat "$run/status")"
+}
+
+# Kernel messages that fail a run whatever the test said.
+vm_kernel_errors() {
+	local bad
+	bad=$(grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|KASAN:|UBSAN:|Kernel panic|general protection fault|kernel BUG at|refcount_t:|unreferenced object|possible recursive locking|circular locking|suspicious RCU usage)' "$1" | head -n 20)
+	[[ -n $bad ]] || return 1
+	log "kernel reported errors in the guest:"
+	printf '%s\n' "$bad" >&2
+	return 0
+}
+
+cmd_vm() {
+	require_tools qemu-system-x86_64
+	if (($# == 0)); then
+		vm_run --interactive
+	else
+		vm_run "$@"
+	fi
+}
