@@ -57,7 +57,7 @@ topo_up() {
 	wg genkey >"$dir/a" && wg genkey >"$dir/b"
 	wg pubkey <"$dir/a" >"$dir/a.pub" && wg pubkey <"$dir/b" >"$dir/b.pub"
 	local ea=192.0.2.1 eb=192.0.2.2
-	[[ $outer == 6 ]] && ea=[2001:db8::1] eb=[2001:db8::2]
+	[[ $outer == 6 ]] && ea='[2001:db8::1]' eb='[2001:db8::2]'
 	ip -n gwa link add wg0 type wireguard
 	ip -n gwb link add wg0 type wireguard
 	ip netns exec gwa wg set wg0 listen-port 51820 private-key "$dir/a" \

@@ -47,6 +47,7 @@ cmd_config() {
 	local frags=("$TOP/scripts/config/bpfwg.config") arg
 	for arg in "$@"; do
 		case $arg in
+		"") ;;
 		--debug) frags+=("$TOP/scripts/config/debug.config") ;;
 		--builtin) frags+=("$TOP/scripts/config/builtin.config") ;;
 		*) die "config: unknown option $arg" ;;
@@ -75,7 +76,7 @@ config_verify() {
 }
 
 build_kernel() {
-	[[ -f $KBUILD/.config ]] || cmd_config
+	[[ -f $KBUILD/.config ]] || cmd_config ""
 	kmake bzImage modules
 	rm -rf "$KBUILD/modroot"
 	kmake INSTALL_MOD_PATH="$KBUILD/modroot" modules_install >/dev/null
@@ -107,12 +108,12 @@ selftests_progs() {
 	local queue=("$@") f p
 	while ((${#queue[@]})); do
 		f=${queue[0]} queue=("${queue[@]:1}")
-		for p in $(grep -ohE '"[A-Za-z0-9_]+(\.skel\.h|\.lskel\.h|\.subskel\.h|\.bpf\.o|\.c)"' "$f" |
-			sed -E 's/"([A-Za-z0-9_]+)\..*/\1/' | sort -u); do
+		while read -r p; do
 			[[ -f $src/progs/$p.c && -z ${seen[$p]:-} ]] || continue
 			seen[$p]=1
 			queue+=("$src/progs/$p.c")
-		done
+		done < <(grep -ohE '"[A-Za-z0-9_]+(\.skel\.h|\.lskel\.h|\.subskel\.h|\.bpf\.o|\.c)"' "$f" |
+			sed -E 's/"([A-Za-z0-9_]+)\..*/\1/' | sort -u)
 	done
 	printf '%s\n' "${!seen[@]}"
 }

@@ -126,7 +126,7 @@ check_checkpatch() {
 }
 
 check_shellcheck() {
-	shellcheck -x -P "$TOP/scripts" "$TOP"/scripts/bpfwg "$TOP"/scripts/lib/*.sh "$TOP"/scripts/guest/* "$TOP"/.ci/run
+	(cd "$TOP" && shellcheck -x scripts/bpfwg scripts/guest/* .ci/run)
 }
 
 # Build the kernel after every patch of the series.
@@ -142,7 +142,12 @@ check_bisect() {
 }
 
 check_builtin() {
-	(WT=$CHECK_WT KBUILD=$(build_dir y) && cmd_config --builtin && build_kernel)
+	(
+		WT=$CHECK_WT
+		KBUILD=$(build_dir y)
+		cmd_config --builtin
+		build_kernel
+	)
 }
 
 cmd_check() {

@@ -64,6 +64,7 @@ vm_run() {
 	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
 	cpu=max
 	[[ $accel == kvm ]] && cpu=host
+	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 	local qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "${VM_CPUS:-2}"
 		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
 		-fsdev "local,id=root,path=$ROOTFS,security_model=none,readonly=on,multidevs=remap"
