@@ -133,13 +133,14 @@ selftests_prune() {
 }
 
 selftests_make() {
-	make -C "$WT/$1" O="$KBUILD" CLANG=clang-19 LLC=llc-19 LLVM_STRIP=llvm-strip-19 \
-		CC="ccache gcc" -j"$JOBS" "${@:2}"
+	mkdir -p "$KBUILD/$2"
+	make -C "$WT/$1" O="$KBUILD" OUTPUT="$KBUILD/$2" CLANG="$TOP/scripts/clang-bpf" LLC=llc-19 LLVM_STRIP=llvm-strip-19 \
+		CC="ccache gcc" -j"$JOBS" "${@:3}"
 }
 
 build_selftests() {
 	selftests_prune
-	selftests_make "$SELFTESTS" LSKELS= LSKELS_SIGNED= LSKELS_EXTRA= LINKED_SKELS= \
+	selftests_make "$SELFTESTS" bpf-selftests LSKELS= LSKELS_SIGNED= LSKELS_EXTRA= LINKED_SKELS= \
 		SKIP_LLVM=1 test_progs >"$KBUILD/selftests.log" 2>&1 || {
 		tail -n 40 "$KBUILD/selftests.log" >&2
 		die "selftests build failed (log: $KBUILD/selftests.log)"

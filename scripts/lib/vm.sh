@@ -82,7 +82,9 @@ vm_run() {
 	fi
 	timeout --foreground -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null >"$run/console" 2>&1 &
 	local qpid=$!
-	tail -n +1 -f --pid="$qpid" "$run/console" 2>/dev/null | grep --line-buffered -v '^\[ *[0-9]*\.[0-9]*\] ' || true
+	# Show the guest's output, not the firmware's or the kernel's.
+	tail -n +1 -f --pid="$qpid" "$run/console" 2>/dev/null |
+		sed -u -n '/^bpfwg-guest: start/,$p' | grep --line-buffered -v '^\[ *[0-9]*\.[0-9]*\] ' || true
 	wait "$qpid" || rc=$?
 	if [[ ${rc:-0} == 124 ]]; then
 		log "VM timed out after $VM_TIMEOUT s"

@@ -8,6 +8,15 @@
 #include <net/if.h>
 #include "test_progs.h"
 #include "network_helpers.h"
+
+/* As in progs/csum_kfunc.c: one range to sum, and the kfunc's result. */
+struct csum_range {
+	__u32 off;
+	__u32 len;
+	__u32 seed;
+	__s64 res;
+};
+
 #include "csum_kfunc.skel.h"
 
 #define NR_RANGES	64
@@ -86,7 +95,7 @@ static void check_ranges(struct csum_kfunc *skel, const __u8 *pkt, const char *w
 	int i;
 
 	for (i = 0; i < skel->bss->nr_ranges; i++) {
-		struct range *r = &skel->bss->ranges[i];
+		struct csum_range *r = &skel->bss->ranges[i];
 
 		snprintf(name, sizeof(name), "%s off %u len %u", what, r->off, r->len);
 		if (!ASSERT_GE(r->res, 0, name))
@@ -116,6 +125,8 @@ static void test_sums(struct csum_kfunc *skel, __u32 size, bool xdp, bool skb)
 	make_ranges(skel, size);
 	if (xdp) {
 		run_prog(skel->progs.xdp_csum, pkt, size);
+		if (size > 4096)
+			ASSERT_LT(skel->bss->xdp_linear, size, "multi-buffer frame");
 		check_ranges(skel, pkt, "xdp");
 		for (i = 0; i < NR_RANGES; i++)
 			xdp_res[i] = skel->bss->ranges[i].res;
@@ -339,7 +350,6 @@ static void test_bench(struct csum_kfunc *skel)
 	fill_random(pkt, sizeof(pkt));
 	topts.data_in = pkt;
 	topts.data_size_in = sizeof(pkt);
-	skel->bss->bench_len = 1420;
 	if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_csum_kfunc),
 					      &topts), "kfunc run"))
 		return;
