@@ -69,6 +69,8 @@ kernel_to_src() {
 
 cmd_export() {
 	require_wt
+	[[ $(git -C "$WT" symbolic-ref -q HEAD) == "refs/heads/$BRANCH" ]] ||
+		die "$WT: HEAD is not on branch $BRANCH (detached by a rebase?): check out $BRANCH first"
 	[[ -f $COVER ]] || die "missing $COVER"
 	sync_sources
 	rm -f "$TOP"/patches/*.patch

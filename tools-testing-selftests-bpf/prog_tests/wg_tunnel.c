@@ -16,6 +16,18 @@
 
 enum { WG_INIT = 1, WG_RESP = 2, WG_COOKIE = 3, WG_DATA = 4 };
 
+/* wg0 of @ns: private key @self, one peer with public key @peer. */
+static int wg_set(const char *ns, const char *dir, char self, char peer,
+		  const char *allowed_ips, const char *endpoint)
+{
+	SYS(fail,
+	    "ip netns exec %s wg set wg0 listen-port %d private-key %s/%c peer $(cat %s/%c.pub) allowed-ips %s endpoint %s:%d",
+	    ns, WG_PORT, dir, self, dir, peer, allowed_ips, endpoint, WG_PORT);
+	return 0;
+fail:
+	return -1;
+}
+
 /* Underlay (v4 and v6) over veth, overlay (v4 and v6) over wg0. */
 static int setup_topology(const char *dir)
 {
@@ -29,12 +41,9 @@ static int setup_topology(const char *dir)
 	    dir, dir, dir, dir);
 	SYS(fail, "ip -n %s link add wg0 type wireguard", NS_A);
 	SYS(fail, "ip -n %s link add wg0 type wireguard", NS_B);
-	SYS(fail, "ip netns exec %s wg set wg0 listen-port %d private-key %s/a "
-	    "peer $(cat %s/b.pub) allowed-ips 10.0.0.2/32,fd00::2/128 endpoint 192.0.2.2:%d",
-	    NS_A, WG_PORT, dir, dir, WG_PORT);
-	SYS(fail, "ip netns exec %s wg set wg0 listen-port %d private-key %s/b "
-	    "peer $(cat %s/a.pub) allowed-ips 10.0.0.1/32,fd00::1/128 endpoint 192.0.2.1:%d",
-	    NS_B, WG_PORT, dir, dir, WG_PORT);
+	if (wg_set(NS_A, dir, 'a', 'b', "10.0.0.2/32,fd00::2/128", "192.0.2.2") ||
+	    wg_set(NS_B, dir, 'b', 'a', "10.0.0.1/32,fd00::1/128", "192.0.2.1"))
+		goto fail;
 	SYS(fail, "ip -n %s addr add 10.0.0.1/24 dev wg0", NS_A);
 	SYS(fail, "ip -n %s addr add 10.0.0.2/24 dev wg0", NS_B);
 	SYS(fail, "ip -n %s addr add fd00::1/64 dev wg0 nodad", NS_A);

@@ -7,7 +7,7 @@
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 
-const volatile __u16 wg_port = 51820;
+__u16 wg_port = 51820;
 
 /* Indexed by the WireGuard message type (1..4), [0] counts other UDP. */
 __u64 msgs[5];
