@@ -118,17 +118,24 @@ selftests_progs() {
 	printf '%s\n' "${!seen[@]}"
 }
 
-selftests_prune() {
-	local src=$WT/tools/testing/selftests/bpf dst=$WT/$SELFTESTS t keep=() progs
+# The prog_tests file defining test_NAME for each NAME in the list.
+selftests_files() {
+	local src=$1 t f
 	for t in $(selftests_list); do
-		[[ -f $src/prog_tests/$t.c ]] || die "selftests.list: no prog_tests/$t.c"
-		keep+=("$src/prog_tests/$t.c")
-	done
+		f=$(grep -l "^void test_$t(void)" "$src"/prog_tests/*.c | head -n 1)
+		[[ -n $f ]] || die "selftests.list: no test_$t() in prog_tests/"
+		echo "$f"
+	done | sort -u
+}
+
+selftests_prune() {
+	local src=$WT/tools/testing/selftests/bpf dst=$WT/$SELFTESTS t keep progs
+	mapfile -t keep < <(selftests_files "$src")
 	progs=$(selftests_progs "$src" "${keep[@]}")
 	mkdir -p "$dst"
 	rsync -a --exclude='/prog_tests/*.c' --exclude='/progs/*.c' "$src/" "$dst/"
 	find "$dst/prog_tests" "$dst/progs" -maxdepth 1 -name '*.c' -delete
-	for t in $(selftests_list); do cp -p "$src/prog_tests/$t.c" "$dst/prog_tests/"; done
+	for t in "${keep[@]}"; do cp -p "$t" "$dst/prog_tests/"; done
 	for t in $progs; do cp -p "$src/progs/$t.c" "$dst/progs/"; done
 }
 

@@ -341,8 +341,7 @@ static void with_veth(struct csum_kfunc *skel, void (*fn)(struct csum_kfunc *ske
 
 static void test_bench(struct csum_kfunc *skel)
 {
-	const int repeat = 20000;
-	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 20000);
 	__u8 pkt[1500];
 	__s64 kfunc_res;
 	__u32 kfunc_ns;
@@ -361,7 +360,8 @@ static void test_bench(struct csum_kfunc *skel)
 	ASSERT_EQ(topts.retval, XDP_PASS, "csum_diff retval");
 	ASSERT_EQ(csum_canon(kfunc_res), ref_csum(pkt, 1420, 0), "kfunc sum");
 	ASSERT_EQ(csum_canon(skel->bss->bench_res), ref_csum(pkt, 1420, 0), "csum_diff sum");
-	fprintf(stdout, "csum_kfunc bench: 1420 bytes: bpf_xdp_csum %u ns/op, bpf_csum_diff x3 %u ns/op\n",
+	fprintf(stdout,
+		"csum_kfunc bench: 1420 bytes: bpf_xdp_csum %u ns/op, bpf_csum_diff x3 %u ns/op\n",
 		kfunc_ns, topts.duration);
 }
 

@@ -1,49 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Two WireGuard devices in network namespaces, peered over veth, the
- * handshake done by the kernel: the underlay carries WireGuard messages,
- * which an XDP program on the receiving side counts by type.
+ * handshake done by the kernel. The baseline: the underlay carries WireGuard
+ * messages, which an XDP program on B's side counts by type. Then the
+ * WireGuard kfuncs against the stock driver: frames encrypted by BPF on A
+ * are decrypted by B's kernel, B's messages are decrypted by BPF on A, with
+ * every error the kfuncs document, across a rekey, with the netns rules of
+ * the device lookups, and while devices and peers go away.
  */
 #include <net/if.h>
+#include <linux/if_packet.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include "test_progs.h"
 #include "network_helpers.h"
 #include "wg_tunnel.skel.h"
+#include "wg_kfuncs.skel.h"
+#include "wg_kfuncs_fail.skel.h"
 
-#define NS_A	"wg_tunnel_a"
-#define NS_B	"wg_tunnel_b"
-#define WG_PORT	51820
-#define PINGS	3
+#define NS_A		"wg_tunnel_a"
+#define NS_B		"wg_tunnel_b"
+#define WG_PORT		51820
+#define WG_MTU		1420
+#define PINGS		3
+#define INNER_PORT	4242
+#define NO_DEVICE	1000
+#define NO_PEER		1001
 
 enum { WG_INIT = 1, WG_RESP = 2, WG_COOKIE = 3, WG_DATA = 4 };
+enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
+
+static const __u8 mac_a[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0a };
+static const __u8 mac_b[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0b };
+
+struct addrs {
+	int family;
+	const char *a, *b;	/* textual, of A and B */
+};
+
+static const struct addrs under4 = { AF_INET, "192.0.2.1", "192.0.2.2" };
+static const struct addrs under6 = { AF_INET6, "2001:db8::1", "2001:db8::2" };
+static const struct addrs over4 = { AF_INET, "10.0.0.1", "10.0.0.2" };
+static const struct addrs over6 = { AF_INET6, "fd00::1", "fd00::2" };
+
+static char keydir[] = "/tmp/wg_tunnel.XXXXXX";
 
 /* wg0 of @ns: private key @self, one peer with public key @peer. */
-static int wg_set(const char *ns, const char *dir, char self, char peer,
-		  const char *allowed_ips, const char *endpoint)
+static int wg_set(const char *ns, char self, char peer, const char *allowed_ips,
+		  const char *endpoint)
 {
+	bool v6 = strchr(endpoint, ':');
+
 	SYS(fail,
-	    "ip netns exec %s wg set wg0 listen-port %d private-key %s/%c peer $(cat %s/%c.pub) allowed-ips %s endpoint %s:%d",
-	    ns, WG_PORT, dir, self, dir, peer, allowed_ips, endpoint, WG_PORT);
+	    "ip netns exec %s wg set wg0 listen-port %d private-key %s/%c peer $(cat %s/%c.pub) allowed-ips %s endpoint %s%s%s:%d",
+	    ns, WG_PORT, keydir, self, keydir, peer, allowed_ips,
+	    v6 ? "[" : "", endpoint, v6 ? "]" : "", WG_PORT);
 	return 0;
 fail:
 	return -1;
 }
 
-/* Underlay (v4 and v6) over veth, overlay (v4 and v6) over wg0. */
-static int setup_topology(const char *dir)
+static int wg_set_peer_b(const char *endpoint)
 {
-	SYS(fail, "ip -n %s link add veth0 type veth peer name veth0 netns %s", NS_A, NS_B);
+	return wg_set(NS_A, 'a', 'b', "10.0.0.2/32,fd00::2/128", endpoint);
+}
+
+static int wg_set_peer_a(const char *endpoint)
+{
+	return wg_set(NS_B, 'b', 'a', "10.0.0.1/32,fd00::1/128", endpoint);
+}
+
+/*
+ * Underlay (v4 and v6) over veth, overlay (v4 and v6) over wg0. A also has a
+ * peer C that never shows up, for the peer/index mismatch.
+ */
+static int setup_topology(void)
+{
+	SYS(fail,
+	    "ip -n %s link add veth0 address 02:00:00:00:00:0a type veth peer name veth0 address 02:00:00:00:00:0b netns %s",
+	    NS_A, NS_B);
 	SYS(fail, "ip -n %s addr add 192.0.2.1/24 dev veth0", NS_A);
 	SYS(fail, "ip -n %s addr add 192.0.2.2/24 dev veth0", NS_B);
 	SYS(fail, "ip -n %s addr add 2001:db8::1/64 dev veth0 nodad", NS_A);
 	SYS(fail, "ip -n %s addr add 2001:db8::2/64 dev veth0 nodad", NS_B);
-	SYS(fail, "umask 077; wg genkey > %s/a && wg genkey > %s/b", dir, dir);
-	SYS(fail, "wg pubkey < %s/a > %s/a.pub && wg pubkey < %s/b > %s/b.pub",
-	    dir, dir, dir, dir);
+	SYS(fail,
+	    "cd %s && umask 077 && for k in a b c; do wg genkey > $k && wg pubkey < $k > $k.pub; done",
+	    keydir);
 	SYS(fail, "ip -n %s link add wg0 type wireguard", NS_A);
 	SYS(fail, "ip -n %s link add wg0 type wireguard", NS_B);
-	if (wg_set(NS_A, dir, 'a', 'b', "10.0.0.2/32,fd00::2/128", "192.0.2.2") ||
-	    wg_set(NS_B, dir, 'b', 'a', "10.0.0.1/32,fd00::1/128", "192.0.2.1"))
+	if (wg_set_peer_b("192.0.2.2") || wg_set_peer_a("192.0.2.1"))
 		goto fail;
+	SYS(fail, "ip netns exec %s wg set wg0 peer $(cat %s/c.pub) allowed-ips 10.0.0.3/32",
+	    NS_A, keydir);
 	SYS(fail, "ip -n %s addr add 10.0.0.1/24 dev wg0", NS_A);
 	SYS(fail, "ip -n %s addr add 10.0.0.2/24 dev wg0", NS_B);
 	SYS(fail, "ip -n %s addr add fd00::1/64 dev wg0 nodad", NS_A);
@@ -53,6 +101,34 @@ static int setup_topology(const char *dir)
 	return 0;
 fail:
 	return -1;
+}
+
+static int ifindex_in(const char *ns, const char *ifname)
+{
+	struct nstoken *tok = open_netns(ns);
+	int ifindex;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	ifindex = if_nametoindex(ifname);
+	close_netns(tok);
+	return ifindex;
+}
+
+static int attach_xdp(const char *ns, struct bpf_program *prog)
+{
+	int ifindex = ifindex_in(ns, "veth0");
+	struct nstoken *tok;
+	int err;
+
+	if (!ASSERT_GT(ifindex, 0, "veth0"))
+		return -1;
+	tok = open_netns(ns);
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), 0, NULL);
+	close_netns(tok);
+	return ASSERT_OK(err, "bpf_xdp_attach") ? 0 : -1;
 }
 
 static void ping_through(struct wg_tunnel *skel, const char *addr)
@@ -66,33 +142,660 @@ out:
 	return;
 }
 
+/* Checksums, to build the frames B's kernel must accept. */
+static __u32 csum_add(__u32 sum, const void *buf, size_t len)
+{
+	const __u8 *p = buf;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += p[0] << 8 | p[1];
+	if (len)
+		sum += p[0] << 8;
+	return sum;
+}
+
+static __u16 csum_fold16(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+/* UDP checksum of the datagram at @udp, under IP header @ip. */
+static void udp_csum(void *ip, int family, struct udphdr *udp)
+{
+	__u32 sum = IPPROTO_UDP + ntohs(udp->len);
+
+	if (family == AF_INET) {
+		struct iphdr *iph = ip;
+
+		sum = csum_add(sum, &iph->saddr, 8);
+	} else {
+		struct ipv6hdr *ip6h = ip;
+
+		sum = csum_add(sum, &ip6h->saddr, 32);
+	}
+	udp->check = 0;
+	udp->check = csum_fold16(csum_add(sum, udp, ntohs(udp->len))) ?: 0xffff;
+}
+
+/* An IP + UDP header from @src to @dst with @payload bytes after them. */
+static size_t put_ip_udp(__u8 *p, const struct addrs *ad, bool from_a, __u16 sport,
+			 __u16 dport, size_t payload)
+{
+	const char *src = from_a ? ad->a : ad->b, *dst = from_a ? ad->b : ad->a;
+	size_t iplen = ad->family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	struct udphdr *udp = (void *)(p + iplen);
+
+	if (ad->family == AF_INET) {
+		struct iphdr *iph = (void *)p;
+
+		*iph = (struct iphdr){ .version = 4, .ihl = 5, .ttl = 64,
+				       .protocol = IPPROTO_UDP,
+				       .tot_len = htons(iplen + sizeof(*udp) + payload) };
+		inet_pton(AF_INET, src, &iph->saddr);
+		inet_pton(AF_INET, dst, &iph->daddr);
+		iph->check = csum_fold16(csum_add(0, iph, sizeof(*iph)));
+	} else {
+		struct ipv6hdr *ip6h = (void *)p;
+
+		*ip6h = (struct ipv6hdr){ .version = 6, .hop_limit = 64,
+					  .nexthdr = IPPROTO_UDP,
+					  .payload_len = htons(sizeof(*udp) + payload) };
+		inet_pton(AF_INET6, src, &ip6h->saddr);
+		inet_pton(AF_INET6, dst, &ip6h->daddr);
+	}
+	*udp = (struct udphdr){ .source = htons(sport), .dest = htons(dport),
+				.len = htons(sizeof(*udp) + payload) };
+	return iplen + sizeof(*udp);
+}
+
+static void fill_payload(__u8 *p, size_t len, __u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = seed + i;
+}
+
+/* WireGuard's padding: to a multiple of 16, never beyond the MTU. */
+static size_t padded_len(size_t len)
+{
+	size_t padded = (len + 15) & ~15;
+
+	return len > WG_MTU ? len : padded > WG_MTU ? WG_MTU : padded;
+}
+
+struct frame {
+	__u8 buf[2048];
+	size_t len;
+	__u32 msg_off, msg_len, inner_len;
+	const struct addrs *outer;
+};
+
+/*
+ * A frame from A to B as the datapath builds it before encrypting: outer
+ * headers, room for the WireGuard header, the inner UDP datagram of @payload
+ * bytes from A to B's INNER_PORT, zero padding, room for the tag.
+ */
+static void build_frame(struct frame *f, const struct addrs *outer,
+			const struct addrs *inner, size_t payload)
+{
+	struct ethhdr *eth = (void *)f->buf;
+	__u8 *p = f->buf + sizeof(*eth), *in;
+	size_t hdr, in_hdr;
+
+	memset(f, 0, sizeof(*f));
+	f->outer = outer;
+	memcpy(eth->h_dest, mac_b, ETH_ALEN);
+	memcpy(eth->h_source, mac_a, ETH_ALEN);
+	eth->h_proto = htons(outer->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	in_hdr = inner->family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	f->inner_len = in_hdr + sizeof(struct udphdr) + payload;
+	f->msg_len = 16 + padded_len(f->inner_len) + 16;
+	hdr = put_ip_udp(p, outer, true, WG_PORT, WG_PORT, f->msg_len);
+	f->msg_off = sizeof(*eth) + hdr;
+	in = f->buf + f->msg_off + 16;
+	put_ip_udp(in, inner, true, 1234, INNER_PORT, payload);
+	fill_payload(in + in_hdr + sizeof(struct udphdr), payload, payload);
+	udp_csum(in, inner->family, (void *)(in + in_hdr));
+	f->len = f->msg_off + f->msg_len;
+}
+
+/* The outer UDP checksum, once the payload is final (IPv4 may leave it 0). */
+static void finish_frame(struct frame *f)
+{
+	__u8 *ip = f->buf + sizeof(struct ethhdr);
+
+	if (f->outer->family == AF_INET6)
+		udp_csum(ip, AF_INET6, (void *)(ip + sizeof(struct ipv6hdr)));
+}
+
+/* Send @len bytes of @buf as is out of veth0 of @ns. */
+static int inject(const char *ns, const void *buf, size_t len)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct nstoken *tok = open_netns(ns);
+	int fd, ret = -1;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	sll.sll_ifindex = if_nametoindex("veth0");
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (ASSERT_GE(fd, 0, "packet socket")) {
+		ret = sendto(fd, buf, len, 0, (void *)&sll, sizeof(sll)) == len ? 0 : -1;
+		ASSERT_OK(ret, "sendto");
+		close(fd);
+	}
+	close_netns(tok);
+	return ret;
+}
+
+/* A UDP socket of @ns on INNER_PORT of @addr. */
+static int inner_server(const char *ns, const struct addrs *ad, bool on_a)
+{
+	struct nstoken *tok = open_netns(ns);
+	int fd;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	fd = start_server(ad->family, SOCK_DGRAM, on_a ? ad->a : ad->b, INNER_PORT, 2000);
+	close_netns(tok);
+	ASSERT_GE(fd, 0, "inner server");
+	return fd;
+}
+
+/* Send @payload bytes through the tunnel, from @ns to @addr:INNER_PORT. */
+static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_t payload)
+{
+	struct sockaddr_storage ss;
+	__u8 buf[2048];
+	socklen_t sslen;
+	int fd, ret;
+
+	if (make_sockaddr(ad->family, from_a ? ad->b : ad->a, INNER_PORT, &ss, &sslen))
+		return -1;
+	fill_payload(buf, payload, payload);
+	{
+		struct nstoken *tok = open_netns(ns);
+
+		if (!ASSERT_OK_PTR(tok, "open_netns"))
+			return -1;
+		fd = socket(ad->family, SOCK_DGRAM, 0);
+		close_netns(tok);
+	}
+	if (!ASSERT_GE(fd, 0, "socket"))
+		return -1;
+	ret = sendto(fd, buf, payload, 0, (void *)&ss, sslen) == payload ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static bool recv_payload(int fd, size_t payload)
+{
+	__u8 buf[2048], want[2048];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), 0);
+	fill_payload(want, payload, payload);
+	return n == payload && !memcmp(buf, want, payload);
+}
+
+/* rx and tx bytes of the peer with key @peer on wg0 of @ns, from `wg show`. */
+static int wg_transfer(const char *ns, char peer, __u64 *rx, __u64 *tx)
+{
+	char cmd[256], pub[64] = {}, line[256];
+	int ret = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "cat %s/%c.pub", keydir, peer);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(pub, sizeof(pub), f))
+		pub[0] = 0;
+	pclose(f);
+	pub[strcspn(pub, "\n")] = 0;
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s wg show wg0 transfer", ns);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long r, t;
+		char key[64];
+
+		if (sscanf(line, "%63s %llu %llu", key, &r, &t) == 3 && !strcmp(key, pub)) {
+			*rx = r;
+			*tx = t;
+			ret = 0;
+		}
+	}
+	pclose(f);
+	return ret;
+}
+
+static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
+		       const struct addrs *inner, __u8 *out, __u32 *out_len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = f->buf, .data_size_in = f->len,
+		    .data_out = out, .data_size_out = sizeof(f->buf), .repeat = 1);
+	struct bpf_program *prog = xdp ? k->progs.xdp_encrypt : k->progs.tc_encrypt;
+	struct nstoken *tok;
+	int err;
+
+	k->bss->wg_ifindex = ifindex_in(NS_A, "wg0");
+	inet_pton(inner->family, inner->b, k->bss->inner_daddr);
+	k->bss->inner_daddr_len = inner->family == AF_INET ? 4 : 16;
+	k->bss->msg_off = f->msg_off;
+	k->bss->msg_len = f->msg_len;
+	tok = open_netns(NS_A);
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &topts);
+	close_netns(tok);
+	*out_len = topts.data_size_out;
+	return ASSERT_OK(err, "test_run") ? 0 : -1;
+}
+
+/* The endpoint of A's peer B: B's underlay address and WireGuard port. */
+static void check_tuple(struct wg_kfuncs *k, const struct addrs *outer)
+{
+	struct bpf_sock_tuple *t = &k->bss->tuple;
+	__u8 addr[16];
+
+	inet_pton(outer->family, outer->b, addr);
+	ASSERT_EQ(k->bss->tuple_ret, outer->family, "endpoint family");
+	if (outer->family == AF_INET) {
+		ASSERT_OK(memcmp(&t->ipv4.daddr, addr, 4), "endpoint address");
+		ASSERT_EQ(t->ipv4.dport, htons(WG_PORT), "endpoint port");
+		ASSERT_EQ(t->ipv4.sport, htons(WG_PORT), "listen port");
+	} else {
+		ASSERT_OK(memcmp(t->ipv6.daddr, addr, 16), "endpoint address");
+		ASSERT_EQ(t->ipv6.dport, htons(WG_PORT), "endpoint port");
+		ASSERT_EQ(t->ipv6.sport, htons(WG_PORT), "listen port");
+	}
+}
+
+/* BPF encrypts on A, B's kernel decrypts and delivers the inner datagram. */
+static void test_encrypt(struct wg_tunnel *skel, struct wg_kfuncs *k, bool xdp,
+			 const struct addrs *outer, const struct addrs *inner)
+{
+	static struct frame f;
+	__u64 rx0, tx0, rx1, tx1;
+	__u8 out[2048];
+	__u32 out_len;
+	int srv;
+
+	if (!ASSERT_OK(wg_set_peer_b(outer->b), "endpoint"))
+		return;
+	ping_through(skel, "10.0.0.2");	/* a current keypair on both sides */
+	srv = inner_server(NS_B, inner, false);
+	if (srv < 0)
+		return;
+	build_frame(&f, outer, inner, 100);
+	if (!ASSERT_OK(wg_transfer(NS_A, 'b', &rx0, &tx0), "wg show"))
+		goto out;
+	if (run_encrypt(k, xdp, &f, inner, out, &out_len))
+		goto out;
+	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	check_tuple(k, outer);
+	if (!ASSERT_EQ(out_len, f.len, "length unchanged") || k->bss->encrypt_ret)
+		goto out;
+	ASSERT_EQ(out[f.msg_off], WG_DATA, "message type");
+	ASSERT_OK(wg_transfer(NS_A, 'b', &rx1, &tx1), "wg show");
+	ASSERT_EQ(tx1 - tx0, f.msg_len, "tx bytes");
+	memcpy(f.buf, out, out_len);
+	finish_frame(&f);
+	if (inject(NS_A, f.buf, f.len))
+		goto out;
+	ASSERT_TRUE(recv_payload(srv, 100), "B got the inner datagram");
+out:
+	close(srv);
+}
+
+/*
+ * The message length BPF produces for an inner packet equals the native
+ * path's for the same inner packet, MTU edge included; beyond the MTU the
+ * kfunc leaves the packet to the stack.
+ */
+static void test_padding(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	const size_t payloads[] = { 20, 21, 100, WG_MTU - 28 - 2, WG_MTU - 28 };
+	static struct frame f;
+	__u8 out[2048];
+	__u32 out_len;
+	int i, srv;
+
+	ping_through(skel, "10.0.0.2");
+	srv = inner_server(NS_B, &over4, false);
+	if (srv < 0)
+		return;
+	for (i = 0; i < ARRAY_SIZE(payloads); i++) {
+		skel->bss->last_data_len = 0;
+		if (!ASSERT_OK(send_inner(NS_A, &over4, true, payloads[i]), "native send") ||
+		    !ASSERT_TRUE(recv_payload(srv, payloads[i]), "native delivered"))
+			break;
+		build_frame(&f, &under4, &over4, payloads[i]);
+		ASSERT_EQ(f.msg_len, skel->bss->last_data_len, "same length as native");
+		if (run_encrypt(k, true, &f, &over4, out, &out_len))
+			break;
+		ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	}
+	/* One byte over the MTU: -EMSGSIZE, the stack sends the ICMP error. */
+	build_frame(&f, &under4, &over4, WG_MTU - 28 + 1);
+	if (!run_encrypt(k, true, &f, &over4, out, &out_len))
+		ASSERT_EQ(k->bss->encrypt_ret, -EMSGSIZE, "over the MTU");
+	close(srv);
+}
+
+/* Bad offsets and lengths, for both program types. */
+static void test_encrypt_bounds(struct wg_kfuncs *k)
+{
+	static struct frame f;
+	__u8 out[2048];
+	__u32 out_len;
+	int xdp;
+
+	for (xdp = 0; xdp < 2; xdp++) {
+		build_frame(&f, &under4, &over4, 100);
+		f.msg_len = f.len - f.msg_off + 1;	/* one byte past the end */
+		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len))
+			ASSERT_EQ(k->bss->encrypt_ret, -EINVAL, "past the end");
+		f.msg_len = 31;				/* shorter than header + tag */
+		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len))
+			ASSERT_EQ(k->bss->encrypt_ret, -EINVAL, "too short");
+		f.msg_off = 0xfffffff0;			/* offset + length wraps */
+		f.msg_len = 0x20;
+		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len))
+			ASSERT_EQ(k->bss->encrypt_ret, -EINVAL, "wrapping");
+	}
+}
+
+/*
+ * Without a keypair, encrypting fails with -ENOKEY, leaves the packet as it
+ * was and starts a handshake, after which encrypting works.
+ */
+static void test_no_keypair(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	static struct frame f;
+	__u64 inits = skel->bss->msgs[WG_INIT];
+	__u8 out[2048];
+	__u32 out_len;
+	int i;
+
+	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/b.pub) remove", NS_A, keydir);
+	if (!ASSERT_OK(wg_set_peer_b("192.0.2.2"), "re-add peer"))
+		goto out;
+	build_frame(&f, &under4, &over4, 100);
+	if (run_encrypt(k, true, &f, &over4, out, &out_len))
+		goto out;
+	ASSERT_EQ(k->bss->encrypt_ret, -ENOKEY, "no keypair");
+	ASSERT_EQ(out_len, f.len, "length");
+	ASSERT_OK(memcmp(out, f.buf, f.len), "packet untouched");
+	for (i = 0; i < 100 && skel->bss->msgs[WG_INIT] == inits; i++)
+		usleep(20000);
+	ASSERT_GT(skel->bss->msgs[WG_INIT], inits, "handshake started");
+	for (i = 0; i < 100; i++) {
+		if (run_encrypt(k, true, &f, &over4, out, &out_len) || !k->bss->encrypt_ret)
+			break;
+		usleep(20000);
+	}
+	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt after the handshake");
+out:
+	return;
+}
+
+/* Wait until xdp_decrypt has seen a message after @count. */
+static bool dec_wait(struct wg_kfuncs *k, __u32 count)
+{
+	int i;
+
+	for (i = 0; i < 200 && k->bss->dec_count == count; i++)
+		usleep(10000);
+	return ASSERT_NEQ(k->bss->dec_count, count, "message seen");
+}
+
+/* Inject @buf from B and return what xdp_decrypt made of it. */
+static int dec_inject(struct wg_kfuncs *k, const void *buf, size_t len)
+{
+	__u32 count = k->bss->dec_count;
+
+	if (inject(NS_B, buf, len) || !dec_wait(k, count))
+		return -1;
+	return k->bss->dec_ret;
+}
+
+/* B's kernel sends an inner datagram of @payload bytes; xdp_decrypt on A. */
+static int dec_native(struct wg_kfuncs *k, const struct addrs *inner, size_t payload)
+{
+	__u32 count = k->bss->dec_count;
+
+	if (!ASSERT_OK(send_inner(NS_B, inner, false, payload), "send from B") ||
+	    !dec_wait(k, count))
+		return -1;
+	return k->bss->dec_ret;
+}
+
+/* The plaintext xdp_decrypt left: an inner UDP datagram from B to A. */
+static void check_plain(struct wg_kfuncs *k, const struct addrs *inner, size_t payload)
+{
+	size_t iplen = inner->family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	__u8 want[128];
+
+	ASSERT_EQ(k->bss->plain[0] >> 4, inner->family == AF_INET ? 4 : 6, "inner version");
+	fill_payload(want, payload, payload);
+	ASSERT_OK(memcmp(k->bss->plain + iplen + sizeof(struct udphdr), want, payload),
+		  "inner payload");
+}
+
+static void fix_ipv4_csum(__u8 *frame)
+{
+	struct iphdr *iph = (void *)(frame + sizeof(struct ethhdr));
+
+	iph->check = 0;
+	iph->check = csum_fold16(csum_add(0, iph, sizeof(*iph)));
+}
+
+/*
+ * B's kernel encrypts, BPF on A decrypts. Then the errors: replay, tampered
+ * tag, truncated message, unknown receiver index, index of another peer,
+ * length beyond the packet.
+ */
+static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
+			 const struct addrs *inner)
+{
+	size_t iplen = outer->family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	size_t udp_off = sizeof(struct ethhdr) + iplen, msg_off = udp_off + 8;
+	__u64 rx0, tx0, rx1, tx1;
+	__u8 frame[256], bad[256];
+	struct udphdr *udp;
+	__u32 len;
+	int ret;
+
+	if (!ASSERT_OK(wg_set_peer_a(outer->a), "endpoint"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	ASSERT_OK(wg_transfer(NS_A, 'b', &rx0, &tx0), "wg show");
+	ret = dec_native(k, inner, 40);
+	if (!ASSERT_GT(ret, 0, "decrypt"))
+		return;
+	check_plain(k, inner, 40);
+	ASSERT_OK(wg_transfer(NS_A, 'b', &rx1, &tx1), "wg show");
+	len = k->bss->frame_len;
+	ASSERT_EQ(rx1 - rx0, len - msg_off, "rx bytes");
+	memcpy(frame, k->bss->frame, len);
+
+	ASSERT_EQ(dec_inject(k, frame, len), -EALREADY, "replay");
+
+	memcpy(bad, frame, len);
+	bad[len - 1] ^= 1;
+	ASSERT_EQ(dec_inject(k, bad, len), -EBADMSG, "tampered tag");
+
+	memcpy(bad, frame, len);
+	udp = (void *)(bad + udp_off);
+	udp->len = htons(8 + 24);
+	if (outer->family == AF_INET) {
+		((struct iphdr *)(bad + sizeof(struct ethhdr)))->tot_len = htons(iplen + 8 + 24);
+		fix_ipv4_csum(bad);
+	} else {
+		((struct ipv6hdr *)(bad + sizeof(struct ethhdr)))->payload_len = htons(8 + 24);
+	}
+	ASSERT_EQ(dec_inject(k, bad, msg_off + 24), -EINVAL, "truncated");
+
+	memcpy(bad, frame, len);
+	bad[msg_off + 4] ^= 0xff;
+	ASSERT_EQ(dec_inject(k, bad, len), NO_PEER, "unknown index: no peer");
+	k->bss->peer_by_addr = 1;
+	inet_pton(AF_INET, "10.0.0.2", k->bss->peer_addr);
+	ASSERT_EQ(dec_inject(k, bad, len), -ENOKEY, "unknown index");
+	inet_pton(AF_INET, "10.0.0.3", k->bss->peer_addr);
+	ASSERT_EQ(dec_inject(k, frame, len), -EPERM, "index of another peer");
+	k->bss->peer_by_addr = 0;
+
+	k->bss->len_delta = 1000;
+	ASSERT_EQ(dec_inject(k, frame, len), -EINVAL, "length beyond the packet");
+	k->bss->len_delta = 0;
+
+	/* Nothing above broke the session. */
+	ret = dec_native(k, inner, 41);
+	if (ASSERT_GT(ret, 0, "decrypt after the errors"))
+		check_plain(k, inner, 41);
+}
+
+/*
+ * A message sent on the previous keypair still decrypts after a rekey, and
+ * the first message on the next keypair promotes it: A's replies use it.
+ */
+static void test_rekey(struct wg_kfuncs *k)
+{
+	__u8 old[256];
+	__u32 len;
+	int ret;
+
+	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "endpoint"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, &over4, 30), 0, "current keypair"))
+		return;
+	k->bss->dec_mode = DEC_CAPTURE;
+	if (!ASSERT_GE(dec_native(k, &over4, 31), 0, "capture"))
+		return;
+	len = k->bss->frame_len;
+	memcpy(old, k->bss->frame, len);
+
+	/* B forgets its keypairs: its next message comes after a handshake. */
+	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) remove", NS_B, keydir);
+	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "re-add peer"))
+		goto out;
+	k->bss->dec_mode = DEC_DECRYPT;
+	ret = dec_native(k, &over4, 32);
+	if (!ASSERT_GT(ret, 0, "next keypair"))
+		goto out;
+	check_plain(k, &over4, 32);
+	ret = dec_inject(k, old, len);
+	if (ASSERT_GT(ret, 0, "previous keypair"))
+		check_plain(k, &over4, 31);
+
+	/* B only has the new keypair: A reaches B only if it was promoted. */
+	k->bss->dec_mode = DEC_PASS;
+	SYS(out, "ip netns exec %s ping -q -c 1 -W 2 10.0.0.2 >/dev/null", NS_A);
+out:
+	k->bss->dec_mode = DEC_DECRYPT;
+}
+
+/*
+ * By index: the device's netns. By port: the UDP socket's netns, where the
+ * device was created. wg1 is created in A with a known index and moved to B.
+ */
+static void test_lookup(struct wg_kfuncs *k)
+{
+	const char *ns[] = { NS_A, NS_B };
+	__u8 pkt[64] = {};
+	int i, p;
+
+	SYS(out, "ip -n %s link add wg1 index 4242 type wireguard", NS_A);
+	SYS(out, "ip netns exec %s wg set wg1 listen-port 51821", NS_A);
+	SYS(out, "ip -n %s link set wg1 netns %s", NS_A, NS_B);
+	SYS(out, "ip -n %s link set wg1 up", NS_B);	/* opens the socket, in A */
+	k->bss->lookup_ifindex = 4242;
+	k->bss->lookup_port = 51821;
+	for (i = 0; i < 2; i++) {
+		for (p = 0; p < 2; p++) {
+			LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt,
+				    .data_size_in = sizeof(pkt), .repeat = 1);
+			struct bpf_program *prog = p ? k->progs.tc_lookup : k->progs.xdp_lookup;
+			struct nstoken *tok = open_netns(ns[i]);
+
+			if (!ASSERT_OK_PTR(tok, "open_netns"))
+				goto out;
+			k->bss->found_by_index = k->bss->found_by_port = -1;
+			ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(prog), &topts), "run");
+			close_netns(tok);
+			ASSERT_EQ(k->bss->found_by_index, i == 1, "by index: device's netns");
+			ASSERT_EQ(k->bss->found_by_port, i == 0, "by port: socket's netns");
+		}
+	}
+	k->bss->lookup_port = 9;	/* no socket there */
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt,
+			    .data_size_in = sizeof(pkt), .repeat = 1);
+		struct nstoken *tok = open_netns(NS_A);
+
+		if (ASSERT_OK_PTR(tok, "open_netns")) {
+			bpf_prog_test_run_opts(bpf_program__fd(k->progs.xdp_lookup), &topts);
+			close_netns(tok);
+			ASSERT_EQ(k->bss->found_by_port, 0, "unused port");
+		}
+	}
+out:
+	SYS_NOFAIL("ip -n %s link del wg1", NS_B);
+}
+
+/*
+ * Peers and devices go away while the program decrypts a flood from B: the
+ * lookups start to fail, nothing else happens (the VM fails the run on any
+ * kernel warning).
+ */
+static void test_teardown(struct wg_kfuncs *k)
+{
+	__u32 count;
+
+	k->bss->dec_mode = DEC_DECRYPT;
+	SYS(out, "ip netns exec %s ping -q -i 0.01 -c 300 -W 1 10.0.0.1 >/dev/null 2>&1 &", NS_B);
+	usleep(300000);
+	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/b.pub) remove", NS_A, keydir);
+	usleep(300000);
+	count = k->bss->dec_count;
+	dec_wait(k, count);
+	ASSERT_EQ(k->bss->dec_ret, NO_PEER, "peer removed");
+	SYS(out, "ip -n %s link del wg0", NS_A);
+	count = k->bss->dec_count;
+	dec_wait(k, count);
+	ASSERT_EQ(k->bss->dec_ret, NO_DEVICE, "device deleted");
+out:
+	SYS_NOFAIL("ip netns exec %s pkill -x ping", NS_B);
+}
+
 void test_wg_tunnel(void)
 {
 	struct netns_obj *ns_a = NULL, *ns_b = NULL;
-	char dir[] = "/tmp/wg_tunnel.XXXXXX";
-	struct nstoken *tok = NULL;
+	struct wg_kfuncs *k = NULL;
 	struct wg_tunnel *skel;
-	int ifindex;
 
-	if (!ASSERT_OK_PTR(mkdtemp(dir), "mkdtemp"))
+	if (!ASSERT_OK_PTR(mkdtemp(keydir), "mkdtemp"))
 		return;
 	skel = wg_tunnel__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "skel"))
+		goto out;
+	k = wg_kfuncs__open_and_load();
+	if (!ASSERT_OK_PTR(k, "kfuncs skel"))
 		goto out;
 	ns_a = netns_new(NS_A, false);
 	ns_b = netns_new(NS_B, false);
 	if (!ASSERT_OK_PTR(ns_a, NS_A) || !ASSERT_OK_PTR(ns_b, NS_B))
 		goto out;
-	if (!ASSERT_OK(setup_topology(dir), "topology"))
-		goto out;
-
-	tok = open_netns(NS_B);
-	if (!ASSERT_OK_PTR(tok, "open_netns"))
-		goto out;
-	ifindex = if_nametoindex("veth0");
-	if (!ASSERT_GT(ifindex, 0, "veth0") ||
-	    !ASSERT_OK(bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.wg_count), 0, NULL),
-		       "xdp attach"))
+	if (!ASSERT_OK(setup_topology(), "topology") ||
+	    attach_xdp(NS_B, skel->progs.wg_count))
 		goto out;
 
 	if (test__start_subtest("ipv4"))
@@ -106,10 +809,55 @@ void test_wg_tunnel(void)
 		ASSERT_EQ(skel->bss->msgs[WG_COOKIE], 0, "cookie replies");
 		ASSERT_EQ(skel->bss->msgs[0], 0, "malformed");
 	}
+	if (test__start_subtest("encrypt_xdp_4in4"))
+		test_encrypt(skel, k, true, &under4, &over4);
+	if (test__start_subtest("encrypt_xdp_6in4"))
+		test_encrypt(skel, k, true, &under4, &over6);
+	if (test__start_subtest("encrypt_tc_4in4"))
+		test_encrypt(skel, k, false, &under4, &over4);
+	if (test__start_subtest("encrypt_tc_6in4"))
+		test_encrypt(skel, k, false, &under4, &over6);
+	if (test__start_subtest("encrypt_xdp_4in6"))
+		test_encrypt(skel, k, true, &under6, &over4);
+	if (test__start_subtest("encrypt_xdp_6in6"))
+		test_encrypt(skel, k, true, &under6, &over6);
+	if (test__start_subtest("encrypt_tc_4in6"))
+		test_encrypt(skel, k, false, &under6, &over4);
+	if (test__start_subtest("encrypt_tc_6in6"))
+		test_encrypt(skel, k, false, &under6, &over6);
+	if (!ASSERT_OK(wg_set_peer_b(under4.b), "endpoint"))
+		goto out;
+	if (test__start_subtest("padding"))
+		test_padding(skel, k);
+	if (test__start_subtest("encrypt_bounds"))
+		test_encrypt_bounds(k);
+	if (test__start_subtest("lookup_netns"))
+		test_lookup(k);
+	if (test__start_subtest("no_keypair"))
+		test_no_keypair(skel, k);
+	if (attach_xdp(NS_A, k->progs.xdp_decrypt))
+		goto out;
+	if (test__start_subtest("decrypt_xdp_4in4"))
+		test_decrypt(k, &under4, &over4);
+	if (test__start_subtest("decrypt_xdp_6in4"))
+		test_decrypt(k, &under4, &over6);
+	if (test__start_subtest("decrypt_xdp_4in6"))
+		test_decrypt(k, &under6, &over4);
+	if (test__start_subtest("decrypt_xdp_6in6"))
+		test_decrypt(k, &under6, &over6);
+	if (test__start_subtest("rekey"))
+		test_rekey(k);
+	if (test__start_subtest("teardown"))
+		test_teardown(k);
 out:
-	close_netns(tok);
 	netns_free(ns_b);
 	netns_free(ns_a);
+	wg_kfuncs__destroy(k);
 	wg_tunnel__destroy(skel);
-	SYS_NOFAIL("rm -rf %s", dir);
+	SYS_NOFAIL("rm -rf %s", keydir);
+}
+
+void test_wg_kfuncs_verifier(void)
+{
+	RUN_TESTS(wg_kfuncs_fail);
 }

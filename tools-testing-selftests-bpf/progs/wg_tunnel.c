@@ -11,6 +11,8 @@ __u16 wg_port = 51820;
 
 /* Indexed by the WireGuard message type (1..4), [0] counts other UDP. */
 __u64 msgs[5];
+/* Length of the last data message (UDP payload), for the padding rule. */
+__u32 last_data_len;
 
 static __always_inline int count_udp(struct udphdr *udp, void *data_end)
 {
@@ -21,6 +23,8 @@ static __always_inline int count_udp(struct udphdr *udp, void *data_end)
 	if (udp->dest != bpf_htons(wg_port))
 		return XDP_PASS;
 	__sync_fetch_and_add(&msgs[*type < 5 ? *type : 0], 1);
+	if (*type == 4)
+		last_data_len = bpf_ntohs(udp->len) - sizeof(*udp);
 	return XDP_PASS;
 }
 

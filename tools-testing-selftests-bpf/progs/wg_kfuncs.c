@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Programs for the WireGuard kfunc tests. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "bpf_tracing_net.h"
+#include "wg_kfuncs.h"
+
+#define WG_HDR_LEN	16
+#define WG_DATA		4
+
+/* Results of a lookup that found nothing, apart from the kfuncs' errnos. */
+#define NO_DEVICE	1000
+#define NO_PEER		1001
+
+/*
+ * Encrypt: msg_len bytes at msg_off for the peer that inner_daddr is routed
+ * to on the WireGuard device wg_ifindex. The test runs it on a frame it built.
+ */
+__u32 wg_ifindex;
+__u8 inner_daddr[16];
+__u32 inner_daddr_len;
+__u32 msg_off, msg_len;
+int encrypt_ret, tuple_ret;
+struct bpf_sock_tuple tuple;
+
+static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
+{
+	if (inner_daddr_len == 4)
+		return bpf_wg_peer_allowedips_lookup(wg, inner_daddr, 4);
+	return bpf_wg_peer_allowedips_lookup(wg, inner_daddr, 16);
+}
+
+#define ENCRYPT(get_device, encrypt, ctx)					\
+({										\
+	struct bpf_wg_device *wg = get_device(ctx, wg_ifindex);		\
+	struct bpf_wg_peer *peer;						\
+										\
+	encrypt_ret = NO_DEVICE;						\
+	if (wg) {								\
+		peer = peer_for(wg);						\
+		encrypt_ret = NO_PEER;						\
+		if (peer) {							\
+			tuple_ret = bpf_wg_endpoint_tuple_get(peer, &tuple,	\
+							      sizeof(tuple));	\
+			encrypt_ret = encrypt(ctx, msg_off, msg_len, peer);	\
+			bpf_wg_peer_put(peer);					\
+		}								\
+		bpf_wg_device_put(wg);						\
+	}									\
+})
+
+SEC("xdp")
+int xdp_encrypt(struct xdp_md *ctx)
+{
+	ENCRYPT(bpf_xdp_wg_device_get_by_index, bpf_xdp_wg_encrypt, ctx);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_encrypt(struct __sk_buff *ctx)
+{
+	ENCRYPT(bpf_skb_wg_device_get_by_index, bpf_skb_wg_encrypt, ctx);
+	return TC_ACT_OK;
+}
+
+/*
+ * Decrypt, attached to the underlay: WireGuard data messages to wg_port are
+ * captured (the frame's first bytes, as they arrived) and, in DEC_DECRYPT
+ * mode, decrypted with the peer found by the receiver index (or, with
+ * peer_by_addr set, by the AllowedIPs of peer_addr), then dropped so that
+ * the test sees every result. len_delta is added to the message length
+ * passed to the kfunc.
+ */
+enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
+
+__u32 dec_mode;
+__u16 wg_port = 51820;
+__u32 len_delta;
+__u32 peer_by_addr;
+__u8 peer_addr[4];
+int dec_ret;
+__u32 dec_count, keepalives;
+__u8 frame[256];
+__u32 frame_len;
+__u8 plain[128];
+
+struct wg_msg {
+	__u32 off, len;
+	__le32 idx;
+};
+
+/* Offset and length of a WireGuard data message to wg_port, if this is one. */
+static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
+{
+	struct ethhdr *eth = data;
+	struct udphdr *udp;
+	__u32 *type;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end || ip->ihl != 5 ||
+		    ip->protocol != IPPROTO_UDP)
+			return -1;
+		udp = (void *)(ip + 1);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
+			return -1;
+		udp = (void *)(ip6 + 1);
+	} else {
+		return -1;
+	}
+	type = (void *)(udp + 1);
+	if ((void *)(type + 2) > data_end || udp->dest != bpf_htons(wg_port) ||
+	    *type != bpf_htonl(WG_DATA << 24) || bpf_ntohs(udp->len) < 8)
+		return -1;
+	m->off = (void *)type - data;
+	m->len = bpf_ntohs(udp->len) - 8;
+	m->idx = type[1];
+	return 0;
+}
+
+SEC("xdp")
+int xdp_decrypt(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct bpf_wg_device *wg;
+	struct bpf_wg_peer *peer;
+	struct wg_msg m;
+	__u32 n;
+
+	if (parse(data, data_end, &m))
+		return XDP_PASS;
+	if (dec_mode == DEC_PASS)
+		return XDP_PASS;
+	n = data_end - data;
+	if (n > sizeof(frame))
+		n = sizeof(frame);
+	barrier_var(n);
+	if (n < ETH_HLEN || bpf_xdp_load_bytes(ctx, 0, frame, n))
+		return XDP_PASS;
+	frame_len = n;
+	if (dec_mode == DEC_CAPTURE)
+		goto out;
+
+	dec_ret = NO_DEVICE;
+	wg = bpf_xdp_wg_device_get_by_port(ctx, wg_port);
+	if (!wg)
+		goto out;
+	if (peer_by_addr)
+		peer = bpf_wg_peer_allowedips_lookup(wg, peer_addr, 4);
+	else
+		peer = bpf_wg_peer_hashtable_lookup(wg, m.idx);
+	dec_ret = NO_PEER;
+	if (peer) {
+		dec_ret = bpf_xdp_wg_decrypt(ctx, m.off, m.len + len_delta, peer);
+		bpf_wg_peer_put(peer);
+	}
+	bpf_wg_device_put(wg);
+	if (dec_ret == 0)
+		keepalives++;
+	if (dec_ret > 0)
+		bpf_xdp_load_bytes(ctx, m.off + WG_HDR_LEN, plain,
+				   dec_ret < sizeof(plain) ? dec_ret : sizeof(plain));
+out:
+	dec_count++;
+	return XDP_DROP;
+}
+
+/* Device lookups, for the netns semantics: run by the test in a netns. */
+__u32 lookup_ifindex;
+__u16 lookup_port;
+int found_by_index, found_by_port;
+
+SEC("xdp")
+int xdp_lookup(struct xdp_md *ctx)
+{
+	struct bpf_wg_device *wg;
+
+	wg = bpf_xdp_wg_device_get_by_index(ctx, lookup_ifindex);
+	found_by_index = !!wg;
+	if (wg)
+		bpf_wg_device_put(wg);
+	wg = bpf_xdp_wg_device_get_by_port(ctx, lookup_port);
+	found_by_port = !!wg;
+	if (wg)
+		bpf_wg_device_put(wg);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_lookup(struct __sk_buff *ctx)
+{
+	struct bpf_wg_device *wg;
+
+	wg = bpf_skb_wg_device_get_by_index(ctx, lookup_ifindex);
+	found_by_index = !!wg;
+	if (wg)
+		bpf_wg_device_put(wg);
+	wg = bpf_skb_wg_device_get_by_port(ctx, lookup_port);
+	found_by_port = !!wg;
+	if (wg)
+		bpf_wg_device_put(wg);
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";
