@@ -55,12 +55,15 @@ cmd_test() {
 	125) result kernel-log FAIL ;;
 	*) result vm-exit-$rc FAIL ;;
 	esac
-	if [[ -f $CACHE/vmrun/output ]]; then
-		tally_test_progs "$CACHE/vmrun/output" | while read -r name st; do
-			echo "$name $st"
-		done >"$CACHE/vmrun/tally"
-		while read -r name st; do [[ $st == OK ]] && st=ok || st=FAIL; result "$name" "$st"; done <"$CACHE/vmrun/tally"
-		while read -r name st; do result "$name" "$st"; done < <(sed -n 's/^suite \([^ ]*\): \(ok\|FAIL\)$/\1 \2/p' "$CACHE/vmrun/output")
+	local out=$VM_RUN_DIR/output
+	if [[ -f $out ]]; then
+		while read -r name st; do
+			[[ $st == OK ]] && st=ok || st=FAIL
+			result "$name" "$st"
+		done < <(tally_test_progs "$out")
+		while read -r name st; do
+			result "$name" "$st"
+		done < <(sed -n 's/^suite \([^ ]*\): \(ok\|FAIL\)$/\1 \2/p' "$out")
 	fi
 	log "total: $(($(date +%s) - start)) s"
 	local passed failed

@@ -53,12 +53,17 @@ vm_accel() {
 
 # vm_run CMD...: boot, run CMD (a shell command line) in the guest, print its
 # output, return its exit status. A kernel oops/WARN/KASAN report fails it.
+VM_RUN_DIR=
 vm_run() {
-	local run=$CACHE/vmrun accel cpu rc
+	local run accel cpu rc
+	# One directory per run (VM_RUN_DIR), so that several guests may run.
+	mkdir -p "$CACHE/vmrun"
+	find "$CACHE/vmrun" -mindepth 1 -maxdepth 1 -mmin +240 -exec rm -rf {} +
+	run=$(mktemp -d "$CACHE/vmrun/run.XXXXXX")
+	VM_RUN_DIR=$run
 	accel=$(vm_accel)
 	[[ -f $KBUILD/arch/x86/boot/bzImage ]] || die "no kernel in $KBUILD: run 'scripts/bpfwg build'"
 	build_rootfs
-	rm -rf "$run" && mkdir -p "$run"
 	[[ ${1:-} == --interactive ]] || printf '%s\n' "$*" >"$run/cmd"
 	env | grep -E '^(BPFWG_[A-Z_]+|CI)=' | sed 's/^/export /' >"$run/env" || true
 	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
