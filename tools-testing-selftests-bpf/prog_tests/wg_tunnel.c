@@ -454,6 +454,49 @@ out:
 }
 
 /*
+ * BPF and the native path update the same peer counters from different CPUs:
+ * A's tx counter must account for every message of both, that is for the
+ * BPF messages plus what B's rx counter saw of the native ones.
+ */
+static void test_counters(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 100000);
+	__u64 a_rx0, a_tx0, a_rx1, a_tx1, b_rx0, b_tx0, b_rx1, b_tx1;
+	static struct frame f;
+	struct nstoken *tok;
+
+	ping_through(skel, "10.0.0.2");
+	build_frame(&f, &under4, &over4, 100);
+	k->bss->wg_ifindex = ifindex_in(NS_A, "wg0");
+	inet_pton(AF_INET, over4.b, k->bss->inner_daddr);
+	k->bss->inner_daddr_len = 4;
+	k->bss->msg_off = f.msg_off;
+	k->bss->msg_len = f.msg_len;
+	topts.data_in = f.buf;
+	topts.data_size_in = f.len;
+	if (!ASSERT_OK(wg_transfer(NS_A, 'b', &a_rx0, &a_tx0), "wg show A") ||
+	    !ASSERT_OK(wg_transfer(NS_B, 'a', &b_rx0, &b_tx0), "wg show B"))
+		return;
+	SYS(out, "ip netns exec %s ping -q -i 0.002 -c 2000 -s 1000 10.0.0.2 >/dev/null 2>&1 &", NS_A);
+	tok = open_netns(NS_A);
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		goto out;
+	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(k->progs.xdp_encrypt), &topts),
+		  "test_run");
+	close_netns(tok);
+	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	SYS(out, "while pgrep -x ping >/dev/null; do sleep 0.2; done; sleep 1");
+	if (ASSERT_OK(wg_transfer(NS_A, 'b', &a_rx1, &a_tx1), "wg show A") &&
+	    ASSERT_OK(wg_transfer(NS_B, 'a', &b_rx1, &b_tx1), "wg show B")) {
+		ASSERT_GT(b_rx1 - b_rx0, 0, "native traffic");
+		ASSERT_EQ(a_tx1 - a_tx0, 100000ULL * f.msg_len + (b_rx1 - b_rx0),
+			  "A tx = BPF + native");
+	}
+out:
+	SYS_NOFAIL("pkill -x ping");
+}
+
+/*
  * The message length BPF produces for an inner packet equals the native
  * path's for the same inner packet, MTU edge included; beyond the MTU the
  * kfunc leaves the packet to the stack.
@@ -832,6 +875,8 @@ void test_wg_tunnel(void)
 		goto out;
 	if (test__start_subtest("padding"))
 		test_padding(skel, k);
+	if (test__start_subtest("counters_concurrent"))
+		test_counters(skel, k);
 	if (test__start_subtest("encrypt_bounds"))
 		test_encrypt_bounds(k);
 	if (test__start_subtest("lookup_netns"))
