@@ -26,6 +26,7 @@
 #define INNER_PORT	4242
 #define NO_DEVICE	1000
 #define NO_PEER		1001
+#define FRAME_MAX	8192
 
 enum { WG_INIT = 1, WG_RESP = 2, WG_COOKIE = 3, WG_DATA = 4 };
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
@@ -227,7 +228,7 @@ static size_t padded_len(size_t len)
 }
 
 struct frame {
-	__u8 buf[2048];
+	__u8 buf[FRAME_MAX];
 	size_t len;
 	__u32 msg_off, msg_len, inner_len;
 	const struct addrs *outer;
@@ -308,8 +309,8 @@ static int inner_server(const char *ns, const struct addrs *ad, bool on_a)
 /* Send @payload bytes through the tunnel, from @ns to @addr:INNER_PORT. */
 static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_t payload)
 {
+	static __u8 buf[FRAME_MAX];
 	struct sockaddr_storage ss;
-	__u8 buf[2048];
 	socklen_t sslen;
 	int fd, ret;
 
@@ -333,7 +334,7 @@ static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_
 
 static bool recv_payload(int fd, size_t payload)
 {
-	__u8 buf[2048], want[2048];
+	static __u8 buf[FRAME_MAX], want[FRAME_MAX];
 	ssize_t n;
 
 	n = recv(fd, buf, sizeof(buf), 0);
@@ -341,8 +342,11 @@ static bool recv_payload(int fd, size_t payload)
 	return n == payload && !memcmp(buf, want, payload);
 }
 
-/* rx and tx bytes of the peer with key @peer on wg0 of @ns, from `wg show`. */
-static int wg_transfer(const char *ns, char peer, __u64 *rx, __u64 *tx)
+/*
+ * What `wg show wg0 @what` in @ns says of the peer whose key is @peer's:
+ * the rest of its line, in @buf.
+ */
+static int wg_show(const char *ns, char peer, const char *what, char *buf, size_t size)
 {
 	char cmd[256], pub[64] = {}, line[256];
 	int ret = -1;
@@ -356,22 +360,35 @@ static int wg_transfer(const char *ns, char peer, __u64 *rx, __u64 *tx)
 		pub[0] = 0;
 	pclose(f);
 	pub[strcspn(pub, "\n")] = 0;
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s wg show wg0 transfer", ns);
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s wg show wg0 %s", ns, what);
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long r, t;
-		char key[64];
+		size_t n = strlen(pub);
 
-		if (sscanf(line, "%63s %llu %llu", key, &r, &t) == 3 && !strcmp(key, pub)) {
-			*rx = r;
-			*tx = t;
+		if (n && !strncmp(line, pub, n) && line[n] == '\t') {
+			snprintf(buf, size, "%s", line + n + 1);
+			buf[strcspn(buf, "\n")] = 0;
 			ret = 0;
 		}
 	}
 	pclose(f);
 	return ret;
+}
+
+/* rx and tx bytes of the peer with key @peer on wg0 of @ns. */
+static int wg_transfer(const char *ns, char peer, __u64 *rx, __u64 *tx)
+{
+	unsigned long long r, t;
+	char buf[128];
+
+	if (wg_show(ns, peer, "transfer", buf, sizeof(buf)) ||
+	    sscanf(buf, "%llu %llu", &r, &t) != 2)
+		return -1;
+	*rx = r;
+	*tx = t;
+	return 0;
 }
 
 static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
@@ -422,7 +439,7 @@ static void test_encrypt(struct wg_tunnel *skel, struct wg_kfuncs *k, bool xdp,
 {
 	static struct frame f;
 	__u64 rx0, tx0, rx1, tx1;
-	__u8 out[2048];
+	static __u8 out[FRAME_MAX];
 	__u32 out_len;
 	int srv;
 
@@ -505,7 +522,7 @@ static void test_padding(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
 	const size_t payloads[] = { 20, 21, 100, WG_MTU - 28 - 2, WG_MTU - 28 };
 	static struct frame f;
-	__u8 out[2048];
+	static __u8 out[FRAME_MAX];
 	__u32 out_len;
 	int i, srv;
 
@@ -535,7 +552,7 @@ static void test_padding(struct wg_tunnel *skel, struct wg_kfuncs *k)
 static void test_encrypt_bounds(struct wg_kfuncs *k)
 {
 	static struct frame f;
-	__u8 out[2048];
+	static __u8 out[FRAME_MAX];
 	__u32 out_len;
 	int xdp;
 
@@ -562,7 +579,7 @@ static void test_no_keypair(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
 	static struct frame f;
 	__u64 inits = skel->bss->msgs[WG_INIT];
-	__u8 out[2048];
+	static __u8 out[FRAME_MAX];
 	__u32 out_len;
 	int i;
 
@@ -649,6 +666,7 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 {
 	size_t iplen = outer->family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	size_t udp_off = sizeof(struct ethhdr) + iplen, msg_off = udp_off + 8;
+	char want[64], endpoint[64];
 	__u64 rx0, tx0, rx1, tx1;
 	__u8 frame[256], bad[256];
 	struct udphdr *udp;
@@ -669,6 +687,11 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	ASSERT_OK(wg_transfer(NS_A, 'b', &rx1, &tx1), "wg show");
 	len = k->bss->frame_len;
 	ASSERT_EQ(rx1 - rx0, len - msg_off, "rx bytes");
+	/* A follows B to the address the message came from. */
+	snprintf(want, sizeof(want), outer->family == AF_INET ? "%s:%d" : "[%s]:%d",
+		 outer->b, WG_PORT);
+	if (ASSERT_OK(wg_show(NS_A, 'b', "endpoints", endpoint, sizeof(endpoint)), "endpoint"))
+		ASSERT_STREQ(endpoint, want, "roamed");
 	memcpy(frame, k->bss->frame, len);
 
 	ASSERT_EQ(dec_inject(k, frame, len), -EALREADY, "replay");
@@ -706,6 +729,77 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	ret = dec_native(k, inner, 41);
 	if (ASSERT_GT(ret, 0, "decrypt after the errors"))
 		check_plain(k, inner, 41);
+}
+
+/*
+ * A keepalive decrypts to 0; a message whose inner source B may not use
+ * fails with -EACCES, as the native path drops it.
+ */
+static void test_keepalive_allowedips(struct wg_kfuncs *k)
+{
+	int i;
+
+	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "endpoint"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, &over4, 20), 0, "session"))
+		return;
+	k->bss->keepalives = 0;
+	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 1",
+	    NS_B, keydir);
+	for (i = 0; i < 300 && !k->bss->keepalives; i++)
+		usleep(10000);
+	ASSERT_GT(k->bss->keepalives, 0, "keepalive decrypted to 0");
+	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 0",
+	    NS_B, keydir);
+
+	/* B's wg0 may send from 10.9.9.9, A does not allow it for B. */
+	SYS(out, "ip -n %s addr add 10.9.9.9/32 dev wg0", NS_B);
+	{
+		__u32 count = k->bss->dec_count;
+
+		SYS(out, "ip netns exec %s ping -q -c 1 -W 1 -I 10.9.9.9 10.0.0.1 >/dev/null 2>&1 || true",
+		    NS_B);
+		if (dec_wait(k, count))
+			ASSERT_EQ(k->bss->dec_ret, -EACCES, "inner source not allowed");
+	}
+out:
+	SYS_NOFAIL("ip -n %s addr del 10.9.9.9/32 dev wg0", NS_B);
+}
+
+/*
+ * Multi-buffer XDP: with a WireGuard MTU above a page, the message spans
+ * the frame's frags; B's kernel must still get the datagram.
+ */
+static void test_encrypt_frags(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	const size_t payload = 6000;
+	static struct frame f;
+	static __u8 out[FRAME_MAX];
+	__u32 out_len;
+	int srv;
+
+	SYS(out, "ip -n %s link set wg0 mtu 8000", NS_A);
+	SYS(out, "ip -n %s link set veth0 mtu 9000 && ip -n %s link set veth0 mtu 9000", NS_A, NS_B);
+	ping_through(skel, "10.0.0.2");
+	srv = inner_server(NS_B, &over4, false);
+	if (srv < 0)
+		goto out;
+	build_frame(&f, &under4, &over4, payload);
+	if (!ASSERT_GT(f.len, 4096, "beyond a page") ||
+	    run_encrypt(k, true, &f, &over4, out, &out_len))
+		goto close;
+	if (!ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt") || !ASSERT_EQ(out_len, f.len, "length"))
+		goto close;
+	memcpy(f.buf, out, out_len);
+	finish_frame(&f);
+	if (!inject(NS_A, f.buf, f.len))
+		ASSERT_TRUE(recv_payload(srv, payload), "B got the inner datagram");
+close:
+	close(srv);
+out:
+	SYS_NOFAIL("ip -n %s link set wg0 mtu %d", NS_A, WG_MTU);
+	SYS_NOFAIL("ip -n %s link set veth0 mtu 1500 && ip -n %s link set veth0 mtu 1500", NS_A, NS_B);
 }
 
 /*
@@ -877,6 +971,8 @@ void test_wg_tunnel(void)
 		test_padding(skel, k);
 	if (test__start_subtest("counters_concurrent"))
 		test_counters(skel, k);
+	if (test__start_subtest("encrypt_xdp_frags"))
+		test_encrypt_frags(skel, k);
 	if (test__start_subtest("encrypt_bounds"))
 		test_encrypt_bounds(k);
 	if (test__start_subtest("lookup_netns"))
@@ -893,6 +989,8 @@ void test_wg_tunnel(void)
 		test_decrypt(k, &under6, &over4);
 	if (test__start_subtest("decrypt_xdp_6in6"))
 		test_decrypt(k, &under6, &over6);
+	if (test__start_subtest("keepalive_allowedips"))
+		test_keepalive_allowedips(k);
 	if (test__start_subtest("rekey"))
 		test_rekey(k);
 	if (test__start_subtest("teardown"))

@@ -50,7 +50,7 @@ static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
 	}									\
 })
 
-SEC("xdp")
+SEC("xdp.frags")
 int xdp_encrypt(struct xdp_md *ctx)
 {
 	ENCRYPT(bpf_xdp_wg_device_get_by_index, bpf_xdp_wg_encrypt, ctx);

@@ -28,7 +28,7 @@ static __always_inline int count_udp(struct udphdr *udp, void *data_end)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int wg_count(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
