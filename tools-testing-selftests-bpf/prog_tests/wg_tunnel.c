@@ -44,7 +44,8 @@ static const struct addrs under6 = { AF_INET6, "2001:db8::1", "2001:db8::2" };
 static const struct addrs over4 = { AF_INET, "10.0.0.1", "10.0.0.2" };
 static const struct addrs over6 = { AF_INET6, "fd00::1", "fd00::2" };
 
-static char keydir[] = "/tmp/wg_tunnel.XXXXXX";
+#define KEYDIR		"/tmp/wg_tunnel.XXXXXX"
+static char keydir[sizeof(KEYDIR)];
 
 /* wg0 of @ns: private key @self, one peer with public key @peer. */
 static int wg_set(const char *ns, char self, char peer, const char *allowed_ips,
@@ -494,7 +495,8 @@ static void test_counters(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	if (!ASSERT_OK(wg_transfer(NS_A, 'b', &a_rx0, &a_tx0), "wg show A") ||
 	    !ASSERT_OK(wg_transfer(NS_B, 'a', &b_rx0, &b_tx0), "wg show B"))
 		return;
-	SYS(out, "ip netns exec %s ping -q -i 0.002 -c 2000 -s 1000 10.0.0.2 >/dev/null 2>&1 &", NS_A);
+	SYS(out, "ip netns exec %s ping -q -i 0.002 -c 2000 -s 1000 10.0.0.2 >/dev/null 2>&1 &",
+	    NS_A);
 	tok = open_netns(NS_A);
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		goto out;
@@ -758,7 +760,8 @@ static void test_keepalive_allowedips(struct wg_kfuncs *k)
 	{
 		__u32 count = k->bss->dec_count;
 
-		SYS(out, "ip netns exec %s ping -q -c 1 -W 1 -I 10.9.9.9 10.0.0.1 >/dev/null 2>&1 || true",
+		SYS(out,
+		    "ip netns exec %s ping -q -c 1 -W 1 -I 10.9.9.9 10.0.0.1 >/dev/null 2>&1 || true",
 		    NS_B);
 		if (dec_wait(k, count))
 			ASSERT_EQ(k->bss->dec_ret, -EACCES, "inner source not allowed");
@@ -780,7 +783,8 @@ static void test_encrypt_frags(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	int srv;
 
 	SYS(out, "ip -n %s link set wg0 mtu 8000", NS_A);
-	SYS(out, "ip -n %s link set veth0 mtu 9000 && ip -n %s link set veth0 mtu 9000", NS_A, NS_B);
+	SYS(out, "ip -n %s link set veth0 mtu 9000 && ip -n %s link set veth0 mtu 9000",
+	    NS_A, NS_B);
 	ping_through(skel, "10.0.0.2");
 	srv = inner_server(NS_B, &over4, false);
 	if (srv < 0)
@@ -799,7 +803,8 @@ close:
 	close(srv);
 out:
 	SYS_NOFAIL("ip -n %s link set wg0 mtu %d", NS_A, WG_MTU);
-	SYS_NOFAIL("ip -n %s link set veth0 mtu 1500 && ip -n %s link set veth0 mtu 1500", NS_A, NS_B);
+	SYS_NOFAIL("ip -n %s link set veth0 mtu 1500 && ip -n %s link set veth0 mtu 1500",
+		   NS_A, NS_B);
 }
 
 /*
@@ -849,7 +854,7 @@ out:
  */
 static void test_lookup(struct wg_kfuncs *k)
 {
-	const char *ns[] = { NS_A, NS_B };
+	const char * const ns[] = { NS_A, NS_B };
 	__u8 pkt[64] = {};
 	int i, p;
 
@@ -868,7 +873,8 @@ static void test_lookup(struct wg_kfuncs *k)
 
 			if (!ASSERT_OK_PTR(tok, "open_netns"))
 				goto out;
-			k->bss->found_by_index = k->bss->found_by_port = -1;
+			k->bss->found_by_index = -1;
+			k->bss->found_by_port = -1;
 			ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(prog), &topts), "run");
 			close_netns(tok);
 			ASSERT_EQ(k->bss->found_by_index, i == 1, "by index: device's netns");
@@ -922,6 +928,7 @@ void test_wg_tunnel(void)
 	struct wg_kfuncs *k = NULL;
 	struct wg_tunnel *skel;
 
+	memcpy(keydir, KEYDIR, sizeof(KEYDIR));
 	if (!ASSERT_OK_PTR(mkdtemp(keydir), "mkdtemp"))
 		return;
 	skel = wg_tunnel__open_and_load();

@@ -33,7 +33,8 @@ static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
 
 #define ENCRYPT(get_device, encrypt, ctx)					\
 ({										\
-	struct bpf_wg_device *wg = get_device(ctx, wg_ifindex);		\
+	typeof(ctx) __ctx = (ctx);						\
+	struct bpf_wg_device *wg = get_device(__ctx, wg_ifindex);		\
 	struct bpf_wg_peer *peer;						\
 										\
 	encrypt_ret = NO_DEVICE;						\
@@ -43,7 +44,7 @@ static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
 		if (peer) {							\
 			tuple_ret = bpf_wg_endpoint_tuple_get(peer, &tuple,	\
 							      sizeof(tuple));	\
-			encrypt_ret = encrypt(ctx, msg_off, msg_len, peer);	\
+			encrypt_ret = encrypt(__ctx, msg_off, msg_len, peer);	\
 			bpf_wg_peer_put(peer);					\
 		}								\
 		bpf_wg_device_put(wg);						\

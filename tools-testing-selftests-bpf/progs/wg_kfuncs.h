@@ -6,45 +6,45 @@
 /*
  * The kernel hands out struct bpf_wg_device and struct bpf_wg_peer: opaque,
  * size 0, nothing to load through them. They are declared here under local
- * names (libbpf matches kfunc arguments by kind, not name), so that this
- * builds whether vmlinux.h has them (CONFIG_WIREGUARD=y) or not (=m).
+ * names, so that this builds whether vmlinux.h has them (CONFIG_WIREGUARD=y)
+ * or not (=m); libbpf matches kfunc arguments by kind, not by name or
+ * members.
  */
 #define bpf_wg_device bpf_wg_device___local
 #define bpf_wg_peer bpf_wg_peer___local
 
 struct bpf_wg_device {
-	void *opaque[0];
+	int opaque;
 };
 
 struct bpf_wg_peer {
-	void *opaque[0];
+	int opaque;
 };
 
-extern struct bpf_wg_device *
+struct bpf_wg_device *
 bpf_xdp_wg_device_get_by_index(struct xdp_md *ctx, u32 ifindex) __ksym;
-extern struct bpf_wg_device *
+struct bpf_wg_device *
 bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx, u32 ifindex) __ksym;
-extern struct bpf_wg_device *
+struct bpf_wg_device *
 bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, u16 port) __ksym;
-extern struct bpf_wg_device *
+struct bpf_wg_device *
 bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx, u16 port) __ksym;
-extern void bpf_wg_device_put(struct bpf_wg_device *wg) __ksym;
-extern struct bpf_wg_peer *
+void bpf_wg_device_put(struct bpf_wg_device *wg) __ksym;
+struct bpf_wg_peer *
 bpf_wg_peer_allowedips_lookup(struct bpf_wg_device *wg, const void *addr,
 			      u32 addr__sz) __ksym;
-extern struct bpf_wg_peer *
+struct bpf_wg_peer *
 bpf_wg_peer_hashtable_lookup(struct bpf_wg_device *wg, __le32 idx) __ksym;
-extern void bpf_wg_peer_put(struct bpf_wg_peer *peer) __ksym;
-extern int bpf_wg_endpoint_tuple_get(struct bpf_wg_peer *peer,
-				     struct bpf_sock_tuple *tuple,
-				     u32 tuple__sz) __ksym;
-extern int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
-			      struct bpf_wg_peer *peer) __ksym;
-extern int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 length,
-			      struct bpf_wg_peer *peer) __ksym;
-extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
-			      struct bpf_wg_peer *peer) __ksym;
-extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset, u32 length,
-			      struct bpf_wg_peer *peer) __ksym;
+void bpf_wg_peer_put(struct bpf_wg_peer *peer) __ksym;
+int bpf_wg_endpoint_tuple_get(struct bpf_wg_peer *peer,
+			      struct bpf_sock_tuple *tuple, u32 tuple__sz) __ksym;
+int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
+		       struct bpf_wg_peer *peer) __ksym;
+int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+		       struct bpf_wg_peer *peer) __ksym;
+int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
+		       struct bpf_wg_peer *peer) __ksym;
+int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+		       struct bpf_wg_peer *peer) __ksym;
 
 #endif /* __WG_KFUNCS_H */
