@@ -32,11 +32,15 @@ die() { printf '[bpfwg] error: %s\n' "$*" >&2; exit 1; }
 g() { git "${GIT_ID[@]}" "$@"; }
 
 # timed LABEL CMD...: run CMD and record how long it took (for the notes).
+# CMD runs as a plain command, so that set -e still stops it at the first
+# failure (a function run on the left of || or in an if condition runs
+# without set -e).
 timed() {
-	local label=$1 start rc=0
+	local label=$1 start rc
 	shift
 	start=$(date +%s)
-	"$@" || rc=$?
+	"$@"
+	rc=$?
 	log "phase $label: $(($(date +%s) - start)) s (exit $rc)"
 	return "$rc"
 }

@@ -54,9 +54,10 @@ cmd_config() {
 		esac
 	done
 	mkdir -p "$KBUILD"
-	kmake allnoconfig >/dev/null
-	"$WT/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" "${frags[@]}" >/dev/null
-	kmake olddefconfig >/dev/null
+	kmake allnoconfig >/dev/null || return 1
+	"$WT/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" "${frags[@]}" >/dev/null ||
+		return 1
+	kmake olddefconfig >/dev/null || return 1
 	config_verify "${frags[@]}"
 	log "config written to $KBUILD/.config"
 }
@@ -75,11 +76,16 @@ config_verify() {
 	((bad == 0)) || die "kernel configuration incomplete"
 }
 
+# Explicit error checks: check_bisect runs this in a condition, where set -e
+# does not apply.
 build_kernel() {
-	[[ -f $KBUILD/.config ]] || cmd_config ""
-	kmake bzImage modules
+	if [[ ! -f $KBUILD/.config ]]; then
+		cmd_config "" || return 1
+	fi
+	kmake bzImage modules || { log "kernel build failed in $KBUILD"; return 1; }
 	rm -rf "$KBUILD/modroot"
-	kmake INSTALL_MOD_PATH="$KBUILD/modroot" modules_install >/dev/null
+	kmake INSTALL_MOD_PATH="$KBUILD/modroot" modules_install >/dev/null ||
+		{ log "modules_install failed in $KBUILD"; return 1; }
 }
 
 cmd_build() {
@@ -154,12 +160,20 @@ build_selftests() {
 	}
 }
 
-# samples/bpf/bpfwg, when the series has it.
+# samples/bpf/bpfwg, when the series has it: samples/bpf is built with M=
+# and, as samples/bpf does, writes its products in the source tree. The
+# sanitizer runtime is linked statically: the guest has no libubsan.
+SAMPLES_LLVM=(CLANG=clang-19 LLC=llc-19 OPT=opt-19 LLVM_DIS=llvm-dis-19
+	LLVM_OBJCOPY=llvm-objcopy-19 LLVM_READELF=llvm-readelf-19)
 build_samples() {
 	[[ -d $WT/samples/bpf/bpfwg ]] || return 0
-	kmake headers_install >/dev/null
-	make -C "$WT/samples/bpf/bpfwg" O="$KBUILD" CLANG=clang-19 LLC=llc-19 -j"$JOBS" >"$KBUILD/samples.log" 2>&1 || {
+	kmake headers_install >/dev/null || return 1
+	make -C "$WT" O="$KBUILD" LOCALVERSION= M=samples/bpf -j"$JOBS" VMLINUX_BTF="$KBUILD/vmlinux" \
+		"${SAMPLES_LLVM[@]}" TPROGS_USER_LDFLAGS=-static-libubsan >"$KBUILD/samples.log" 2>&1 || {
 		tail -n 40 "$KBUILD/samples.log" >&2
 		die "samples build failed (log: $KBUILD/samples.log)"
 	}
+	# Legacy samples may fail with clang-19 while make exits 0.
+	[[ -x $WT/samples/bpf/bpfwg/bpfwg && -f $WT/samples/bpf/bpfwg/bpfwg.bpf.o ]] ||
+		die "bpfwg was not built (log: $KBUILD/samples.log)"
 }

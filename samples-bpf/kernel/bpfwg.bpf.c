@@ -1,0 +1,1157 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bpfwg: a WireGuard gateway datapath in XDP and TC
+ *
+ * Packets routed into a WireGuard device are encrypted and sent out of the
+ * underlay device, and WireGuard data messages addressed to a local
+ * WireGuard port are decrypted and forwarded, both without going through the
+ * stack. The WireGuard driver keeps the handshakes, keys, timers and
+ * configuration; the kfuncs of drivers/net/wireguard/bpf.c keep its state as
+ * the native path does. Whatever this program cannot carry is handed to the
+ * stack unchanged: no key yet, handshakes, GSO, packets too big or with an
+ * expiring TTL, unresolved neighbours, and, in conntrack mode, flows that
+ * are not established.
+ *
+ * The same code runs in XDP (xdp_wg, and xdp_wg_cpumap on cpumap entries)
+ * and TC (tc_wg): it only reaches the packet through helpers that work in
+ * both and on non-linear packets, with the program type as a constant that
+ * the compiler folds.
+ */
+/* Ours below build whatever the kernel's configuration. */
+#define BPF_NO_KFUNC_PROTOTYPES
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "bpfwg.h"
+
+/*
+ * struct bpf_wg_device and struct bpf_wg_peer are opaque (size 0). They are
+ * declared under local names, as libbpf matches kfunc arguments by kind and
+ * not by name, so that this builds whether vmlinux.h has them
+ * (CONFIG_WIREGUARD=y) or not (=m).
+ */
+#define bpf_wg_device bpf_wg_device___bpfwg
+#define bpf_wg_peer bpf_wg_peer___bpfwg
+
+struct bpf_wg_device {
+	struct {} __empty;
+	void *opaque[];
+};
+
+struct bpf_wg_peer {
+	struct {} __empty;
+	void *opaque[];
+};
+
+extern struct bpf_wg_device *
+bpf_xdp_wg_device_get_by_index(struct xdp_md *ctx, u32 ifindex) __ksym;
+extern struct bpf_wg_device *
+bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx, u32 ifindex) __ksym;
+extern struct bpf_wg_device *
+bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, u16 port) __ksym;
+extern struct bpf_wg_device *
+bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx, u16 port) __ksym;
+extern void bpf_wg_device_put(struct bpf_wg_device *wg) __ksym;
+extern struct bpf_wg_peer *
+bpf_wg_peer_allowedips_lookup(struct bpf_wg_device *wg, const void *addr,
+			      u32 addr__sz) __ksym;
+extern struct bpf_wg_peer *
+bpf_wg_peer_hashtable_lookup(struct bpf_wg_device *wg, __le32 idx) __ksym;
+extern void bpf_wg_peer_put(struct bpf_wg_peer *peer) __ksym;
+extern int bpf_wg_endpoint_tuple_get(struct bpf_wg_peer *peer,
+				     struct bpf_sock_tuple *tuple,
+				     u32 tuple__sz) __ksym;
+extern int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
+			      struct bpf_wg_peer *peer) __ksym;
+extern int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+			      struct bpf_wg_peer *peer) __ksym;
+extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
+			      struct bpf_wg_peer *peer) __ksym;
+extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+			      struct bpf_wg_peer *peer) __ksym;
+
+extern s64 bpf_xdp_csum(struct xdp_md *ctx, u32 offset, u32 len,
+			__wsum seed) __ksym;
+extern s64 bpf_skb_csum(struct __sk_buff *ctx, u32 offset, u32 len,
+			__wsum seed) __ksym;
+
+/*
+ * net/netfilter/nf_conntrack_bpf.c, weak: the datapath loads without
+ * conntrack and only calls these in conntrack mode. Only the status of an
+ * entry is read, through a CO-RE flavour of struct nf_conn, which is not in
+ * vmlinux.h when conntrack is a module.
+ */
+struct nf_conn;
+
+struct nf_conn___bpfwg {
+	unsigned long status;
+} __attribute__((preserve_access_index));
+
+struct bpf_ct_opts___bpfwg {
+	s32 netns_id;
+	s32 error;
+	u8 l4proto;
+	u8 dir;
+	u16 ct_zone_id;
+	u8 ct_zone_dir;
+	u8 reserved[3];
+};
+
+extern struct nf_conn *
+bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
+		  u32 tuple__sz, struct bpf_ct_opts___bpfwg *opts,
+		  u32 opts__sz) __ksym __weak;
+extern struct nf_conn *
+bpf_skb_ct_lookup(struct __sk_buff *ctx, struct bpf_sock_tuple *tuple,
+		  u32 tuple__sz, struct bpf_ct_opts___bpfwg *opts,
+		  u32 opts__sz) __ksym __weak;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
+
+#define ETH_ALEN	6
+#define ETH_HLEN	14
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define VLAN_HLEN	4
+#define VLAN_MAX_DEPTH	2
+#define L2_MAX_LEN	(ETH_HLEN + VLAN_MAX_DEPTH * VLAN_HLEN)
+
+#define AF_INET		2
+#define AF_INET6	10
+#define NEXTHDR_FRAGMENT 44
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+#define INET_ECN_MASK	3
+#define INET_ECN_ECT_0	2
+#define INET_ECN_CE	3
+
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+
+#define EPERM		1
+#define EACCES		13
+#define EFAULT		14
+#define EINVAL		22
+#define EPROTO		71
+#define EBADMSG		74
+#define EMSGSIZE	90
+#define EOPNOTSUPP	95
+#define EALREADY	114
+#define ENOKEY		126
+
+/* drivers/net/wireguard/messages.h */
+#define WG_MSG_DATA		4
+#define WG_DATA_HLEN		16
+#define WG_AUTHTAG_LEN		16
+#define WG_PADDING		16
+
+/* Outer headers in front of the message: Ethernet, IPv4 or IPv6, UDP. */
+#define OUTER4_LEN	(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr))
+#define OUTER6_LEN	(ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct udphdr))
+#define IP6_IP4_DIFF	((int)(sizeof(struct ipv6hdr) - sizeof(struct iphdr)))
+
+/*
+ * Configuration, in .rodata: the loader sets it before the object is loaded,
+ * and the verifier then prunes what it turns off. The defaults are what a
+ * plain "ip link set dev DEV xdp obj ..." or "tc filter add ... bpf da obj
+ * ..." gets.
+ */
+const struct bpfwg_config bpfwg_config = {
+	.udp_csum4 = true,
+	.ttl4 = 64,
+	.hop_limit6 = 64,
+};
+
+/* Reads the configuration from the map, not the defaults above, which the
+ * compiler would otherwise use for a const object.
+ */
+static __always_inline const struct bpfwg_config *config(void)
+{
+	const struct bpfwg_config *cfg = &bpfwg_config;
+
+	barrier_var(cfg);
+	return cfg;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BPFWG_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} bpfwg_stats SEC(".maps");
+
+/*
+ * The fwmark of each WireGuard device (by ifindex), for the outer route
+ * lookup: the loader keeps it in sync with the device's configuration, which
+ * BPF cannot read. Devices missing here use no mark.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} bpfwg_fwmark SEC(".maps");
+
+/* What to do with the packet, before it is mapped to XDP or TC verdicts. */
+enum verdict {
+	V_PASS,
+	V_DROP,
+	V_REDIRECT,
+};
+
+struct pkt {
+	void *ctx;
+	__u32 len;		/* whole packet */
+	__u32 l3off;		/* network header, after Ethernet and VLANs */
+	__be16 proto;		/* its EtherType */
+	__u32 ifindex;		/* where it arrived */
+	__u32 out_ifindex;	/* where to redirect it */
+	bool moved;		/* XDP: moved into the headroom by reshape() */
+};
+
+/* The IP header of a packet, as far as this program cares. */
+struct ip_info {
+	__u8 family;
+	__u8 l4proto;
+	__u8 ds;		/* DSCP and ECN */
+	__u8 ttl;		/* or hop limit */
+	__u32 hdr_len;		/* IPv4 options, no IPv6 extension headers */
+	__u32 len;		/* IPv4 total length, IPv6 payload + header */
+	bool fragment;
+	__be32 saddr[4];
+	__be32 daddr[4];
+};
+
+static __always_inline void count(enum bpfwg_stat stat)
+{
+	__u32 key = stat;
+	__u64 *val = bpf_map_lookup_elem(&bpfwg_stats, &key);
+
+	if (val)
+		*val += 1;
+}
+
+static __always_inline enum verdict pass(enum bpfwg_stat stat)
+{
+	count(stat);
+	return V_PASS;
+}
+
+static __always_inline enum verdict drop(enum bpfwg_stat stat)
+{
+	count(stat);
+	return V_DROP;
+}
+
+/* Packet access that works on XDP frags and non-linear skbs alike. */
+
+static __always_inline long load(void *ctx, bool xdp, __u32 off, void *buf,
+				 __u32 len)
+{
+	return xdp ? bpf_xdp_load_bytes(ctx, off, buf, len) :
+		     bpf_skb_load_bytes(ctx, off, buf, len);
+}
+
+static __always_inline long store(void *ctx, bool xdp, __u32 off,
+				  const void *buf, __u32 len)
+{
+	return xdp ? bpf_xdp_store_bytes(ctx, off, (void *)buf, len) :
+		     bpf_skb_store_bytes(ctx, off, buf, len, 0);
+}
+
+static __always_inline __u32 pkt_len(void *ctx, bool xdp)
+{
+	return xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len;
+}
+
+static __always_inline struct bpf_wg_device *
+wg_by_index(void *ctx, bool xdp, __u32 ifindex)
+{
+	return xdp ? bpf_xdp_wg_device_get_by_index(ctx, ifindex) :
+		     bpf_skb_wg_device_get_by_index(ctx, ifindex);
+}
+
+static __always_inline struct bpf_wg_device *
+wg_by_port(void *ctx, bool xdp, __u16 port)
+{
+	return xdp ? bpf_xdp_wg_device_get_by_port(ctx, port) :
+		     bpf_skb_wg_device_get_by_port(ctx, port);
+}
+
+static __always_inline int wg_encrypt(void *ctx, bool xdp, __u32 off,
+				      __u32 len, struct bpf_wg_peer *peer)
+{
+	return xdp ? bpf_xdp_wg_encrypt(ctx, off, len, peer) :
+		     bpf_skb_wg_encrypt(ctx, off, len, peer);
+}
+
+static __always_inline int wg_decrypt(void *ctx, bool xdp, __u32 off,
+				      __u32 len, struct bpf_wg_peer *peer)
+{
+	return xdp ? bpf_xdp_wg_decrypt(ctx, off, len, peer) :
+		     bpf_skb_wg_decrypt(ctx, off, len, peer);
+}
+
+static __always_inline __u16 csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static __always_inline int parse_l2(struct pkt *p, bool xdp)
+{
+	struct ethhdr eth;
+	struct vlan_hdr vlan;
+	int i;
+
+	if (!xdp && ((struct __sk_buff *)p->ctx)->vlan_present)
+		return -1; /* the tag is metadata: run on the VLAN device */
+	if (load(p->ctx, xdp, 0, &eth, sizeof(eth)))
+		return -1;
+	p->l3off = ETH_HLEN;
+	p->proto = eth.h_proto;
+	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
+		if (p->proto != bpf_htons(ETH_P_8021Q) &&
+		    p->proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (load(p->ctx, xdp, p->l3off, &vlan, sizeof(vlan)))
+			return -1;
+		p->proto = vlan.h_vlan_encapsulated_proto;
+		p->l3off += VLAN_HLEN;
+	}
+	if (p->proto != bpf_htons(ETH_P_IP) && p->proto != bpf_htons(ETH_P_IPV6))
+		return -1;
+	/* Any other L2 header in the way is handed to the stack as well. */
+	if (!xdp && p->l3off != ETH_HLEN)
+		return -1;
+	return 0;
+}
+
+static __always_inline int parse_ip(void *ctx, bool xdp, __u32 off,
+				    __u32 max_len, struct ip_info *ip)
+{
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} h;
+
+	if (load(ctx, xdp, off, &h, sizeof(h.v4)))
+		return -1;
+	if (h.v4.version == 4) {
+		if (h.v4.ihl < 5)
+			return -1;
+		ip->family = AF_INET;
+		ip->l4proto = h.v4.protocol;
+		ip->ds = h.v4.tos;
+		ip->ttl = h.v4.ttl;
+		ip->hdr_len = h.v4.ihl * 4;
+		ip->len = bpf_ntohs(h.v4.tot_len);
+		ip->fragment = h.v4.frag_off & bpf_htons(IP_MF | IP_OFFSET);
+		ip->saddr[0] = h.v4.saddr;
+		ip->daddr[0] = h.v4.daddr;
+	} else if (h.v4.version == 6) {
+		if (load(ctx, xdp, off, &h, sizeof(h.v6)))
+			return -1;
+		ip->family = AF_INET6;
+		ip->l4proto = h.v6.nexthdr;
+		ip->ds = (h.v6.priority << 4) | (h.v6.flow_lbl[0] >> 4);
+		ip->ttl = h.v6.hop_limit;
+		ip->hdr_len = sizeof(h.v6);
+		ip->len = bpf_ntohs(h.v6.payload_len) + sizeof(h.v6);
+		ip->fragment = h.v6.nexthdr == NEXTHDR_FRAGMENT;
+		__builtin_memcpy(ip->saddr, &h.v6.saddr, 16);
+		__builtin_memcpy(ip->daddr, &h.v6.daddr, 16);
+	} else {
+		return -1;
+	}
+	if (ip->len < ip->hdr_len || ip->len > max_len)
+		return -1;
+	return 0;
+}
+
+/* Decrements the TTL or hop limit of the IP header at @off, as ip_forward()
+ * and ip6_forward() do; the caller has checked that it does not expire.
+ */
+static __always_inline int decrement_ttl(void *ctx, bool xdp, __u32 off,
+					 __u8 family)
+{
+	struct {
+		__u8 ttl;
+		__u8 protocol;
+		__sum16 check;
+	} v4;
+	__u8 hop_limit;
+	__u32 check;
+
+	if (family == AF_INET6) {
+		off += offsetof(struct ipv6hdr, hop_limit);
+		if (load(ctx, xdp, off, &hop_limit, 1))
+			return -1;
+		hop_limit--;
+		return store(ctx, xdp, off, &hop_limit, 1);
+	}
+	off += offsetof(struct iphdr, ttl);
+	if (load(ctx, xdp, off, &v4, sizeof(v4)))
+		return -1;
+	/* ip_decrease_ttl() */
+	check = v4.check;
+	check += bpf_htons(0x0100);
+	v4.check = check + (check >= 0xffff);
+	v4.ttl--;
+	return store(ctx, xdp, off, &v4, sizeof(v4));
+}
+
+/* Conntrack mode: is the flow of this IP packet established? */
+static __always_inline bool ct_established(void *ctx, bool xdp, __u32 off,
+					   const struct ip_info *ip)
+{
+	struct bpf_ct_opts___bpfwg opts = {
+		.netns_id = BPF_F_CURRENT_NETNS,
+		.l4proto = ip->l4proto,
+	};
+	struct bpf_sock_tuple tuple = {};
+	struct nf_conn *ct;
+	__be16 ports[2];
+	bool ret;
+	__u32 sz;
+
+	if (ip->fragment ||
+	    (ip->l4proto != IPPROTO_TCP && ip->l4proto != IPPROTO_UDP) ||
+	    load(ctx, xdp, off + ip->hdr_len, ports, sizeof(ports)))
+		return false;
+	if (ip->family == AF_INET) {
+		tuple.ipv4.saddr = ip->saddr[0];
+		tuple.ipv4.daddr = ip->daddr[0];
+		tuple.ipv4.sport = ports[0];
+		tuple.ipv4.dport = ports[1];
+		sz = sizeof(tuple.ipv4);
+	} else {
+		__builtin_memcpy(tuple.ipv6.saddr, ip->saddr, 16);
+		__builtin_memcpy(tuple.ipv6.daddr, ip->daddr, 16);
+		tuple.ipv6.sport = ports[0];
+		tuple.ipv6.dport = ports[1];
+		sz = sizeof(tuple.ipv6);
+	}
+	if (!bpf_ksym_exists(bpf_ct_release))
+		return false;
+	if (xdp)
+		ct = bpf_xdp_ct_lookup(ctx, &tuple, sz, &opts, sizeof(opts));
+	else
+		ct = bpf_skb_ct_lookup(ctx, &tuple, sz, &opts, sizeof(opts));
+	if (!ct)
+		return false;
+	ret = ((struct nf_conn___bpfwg *)ct)->status & IPS_SEEN_REPLY;
+	bpf_ct_release(ct);
+	return ret;
+}
+
+/* Route lookup of a forwarded packet, as the stack would do on arrival. */
+static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
+				       struct bpf_fib_lookup *fib, __u32 flags)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = ip->family;
+	fib->l4_protocol = ip->l4proto;
+	fib->tot_len = ip->len;
+	fib->ifindex = p->ifindex;
+	if (ip->family == AF_INET) {
+		fib->tos = ip->ds;
+		fib->ipv4_src = ip->saddr[0];
+		fib->ipv4_dst = ip->daddr[0];
+	} else {
+		fib->flowinfo = bpf_htonl((__u32)ip->ds << 20);
+		__builtin_memcpy(fib->ipv6_src, ip->saddr, 16);
+		__builtin_memcpy(fib->ipv6_dst, ip->daddr, 16);
+	}
+	return bpf_fib_lookup(p->ctx, fib, sizeof(*fib), flags);
+}
+
+static __always_inline enum bpfwg_stat fib_pass_reason(int rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return BPFWG_PASS_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return BPFWG_PASS_MTU;
+	default:
+		return BPFWG_PASS_FIB;
+	}
+}
+
+/* Is the L3 packet of @len bytes too big for @ifindex? Sets @mtu. */
+static __always_inline bool over_mtu(void *ctx, __u32 ifindex, __u32 len,
+				     __u32 *mtu)
+{
+	*mtu = len;
+	return bpf_check_mtu(ctx, ifindex, mtu, 0, 0) != BPF_MTU_CHK_RET_SUCCESS;
+}
+
+/* The outer headers for a message: what the driver's send4()/send6() and
+ * udp_tunnel{,6}_xmit_skb() put there, Ethernet in front. The padding
+ * aligns the IP header, as NET_IP_ALIGN does.
+ */
+struct outer {
+	__u8 pad[2];
+	struct ethhdr eth;
+	union {
+		struct {
+			struct iphdr ip;
+			struct udphdr udp;
+		} v4;
+		struct {
+			struct ipv6hdr ip;
+			struct udphdr udp;
+		} v6;
+	};
+};
+
+/* INET_ECN_encapsulate() of ip_tunnel_ecn_encap(0, ...): DSCP 0, the inner
+ * ECN field except that CE becomes ECT(0).
+ */
+static __always_inline __u8 ecn_encap(__u8 inner)
+{
+	inner &= INET_ECN_MASK;
+	return inner == INET_ECN_CE ? INET_ECN_ECT_0 : inner;
+}
+
+static __always_inline void build_outer(struct outer *o, __u8 family,
+					const struct bpf_sock_tuple *t,
+					const struct bpf_fib_lookup *fib,
+					__u8 ds, __u32 udp_len)
+{
+	__u64 sum = 0;
+	__u16 *w;
+	int i;
+
+	__builtin_memcpy(o->eth.h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(o->eth.h_source, fib->smac, ETH_ALEN);
+	if (family == AF_INET) {
+		o->eth.h_proto = bpf_htons(ETH_P_IP);
+		o->v4.ip = (struct iphdr){
+			.version = 4,
+			.ihl = 5,
+			.tos = ecn_encap(ds),
+			.tot_len = bpf_htons(sizeof(struct iphdr) + udp_len),
+			/* No DF, so __ip_select_ident() gives an ID. */
+			.id = bpf_get_prandom_u32(),
+			.ttl = config()->ttl4,
+			.protocol = IPPROTO_UDP,
+			.saddr = t->ipv4.saddr,
+			.daddr = t->ipv4.daddr,
+		};
+		w = (__u16 *)&o->v4.ip;
+		for (i = 0; i < sizeof(struct iphdr) / 2; i++)
+			sum += w[i];
+		o->v4.ip.check = csum_fold(sum);
+		o->v4.udp = (struct udphdr){
+			.source = t->ipv4.sport,
+			.dest = t->ipv4.dport,
+			.len = bpf_htons(udp_len),
+		};
+		return;
+	}
+	o->eth.h_proto = bpf_htons(ETH_P_IPV6);
+	__builtin_memset(&o->v6.ip, 0, sizeof(o->v6.ip));
+	o->v6.ip.version = 6;
+	ds = ecn_encap(ds);
+	o->v6.ip.priority = ds >> 4;
+	o->v6.ip.flow_lbl[0] = ds << 4;
+	o->v6.ip.payload_len = bpf_htons(udp_len);
+	o->v6.ip.nexthdr = IPPROTO_UDP;
+	o->v6.ip.hop_limit = config()->hop_limit6;
+	__builtin_memcpy(&o->v6.ip.saddr, t->ipv6.saddr, 16);
+	__builtin_memcpy(&o->v6.ip.daddr, t->ipv6.daddr, 16);
+	o->v6.udp = (struct udphdr){
+		.source = t->ipv6.sport,
+		.dest = t->ipv6.dport,
+		.len = bpf_htons(udp_len),
+	};
+}
+
+/* UDP checksum of the datagram at @off, pseudo-header included. */
+static __always_inline int udp_csum(void *ctx, bool xdp, __u32 off,
+				    const struct outer *o, __u8 family,
+				    __u32 udp_len, __sum16 *check)
+{
+	__u64 sum = bpf_htons(IPPROTO_UDP) + bpf_htons(udp_len);
+	const __u32 *a;
+	int i, n;
+	s64 ret;
+
+	if (family == AF_INET) {
+		a = &o->v4.ip.saddr;
+		n = 2;
+	} else {
+		a = (const __u32 *)&o->v6.ip.saddr;
+		n = 8;
+	}
+	for (i = 0; i < n; i++)
+		sum += a[i];
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	ret = xdp ? bpf_xdp_csum(ctx, off, udp_len, sum) :
+		    bpf_skb_csum(ctx, off, udp_len, sum);
+	if (ret < 0)
+		return ret;
+	*check = csum_fold(ret) ?: 0xffff;
+	return 0;
+}
+
+#define MOVE_CHUNK	64
+#define MOVE_MAX	512
+
+/* XDP: moves @len bytes (at most MOVE_MAX) from @from to @to, by chunks in
+ * the order that suits overlapping ranges.
+ */
+static __always_inline int move(void *ctx, __u32 to, __u32 from, __u32 len)
+{
+	__u8 buf[MOVE_CHUNK];
+	__u32 i, done, off, n;
+
+	for (i = 0; i < MOVE_MAX / MOVE_CHUNK; i++) {
+		done = i * MOVE_CHUNK;
+		if (done >= len)
+			break;
+		n = len - done;
+		if (n >= MOVE_CHUNK) {
+			off = to < from ? done : n - MOVE_CHUNK;
+			if (bpf_xdp_load_bytes(ctx, from + off, buf, MOVE_CHUNK) ||
+			    bpf_xdp_store_bytes(ctx, to + off, buf, MOVE_CHUNK))
+				return -1;
+			continue;
+		}
+		off = to < from ? done : 0;
+		n &= MOVE_CHUNK - 1;
+		if (!n || bpf_xdp_load_bytes(ctx, from + off, buf, n) ||
+		    bpf_xdp_store_bytes(ctx, to + off, buf, n))
+			return -1;
+	}
+	return 0;
+}
+
+/* Grows the packet around the inner IP packet at p->l3off: @head bytes in
+ * front of it, replacing its L2 header, and @tail bytes at the end (which
+ * may be negative to trim what followed the IP packet). Undone by
+ * reshape_undo(). The TC variant works on packets with a bare Ethernet
+ * header, whose room goes in after it.
+ */
+static __always_inline int reshape(struct pkt *p, bool xdp, int head, int tail,
+				   __u32 len, __u8 inner_family,
+				   __u8 outer_family)
+{
+	struct __sk_buff *skb = p->ctx;
+	int room = head;
+
+	if (xdp) {
+		if (bpf_xdp_adjust_head(p->ctx, -head))
+			return -1;
+		if (!bpf_xdp_adjust_tail(p->ctx, tail))
+			return 0;
+		/* No tailroom, as in buffers the size of their frame: move
+		 * a small packet into the headroom instead.
+		 */
+		if (tail > 0 && len <= MOVE_MAX &&
+		    !bpf_xdp_adjust_head(p->ctx, -tail)) {
+			if (!move(p->ctx, p->l3off + head,
+				  p->l3off + head + tail, len)) {
+				p->moved = true;
+				return 0;
+			}
+			bpf_xdp_adjust_head(p->ctx, tail);
+		}
+		bpf_xdp_adjust_head(p->ctx, head);
+		return -1;
+	}
+	/*
+	 * skb->protocol has to match the outer header. Changing it with
+	 * bpf_skb_change_proto() moves the room by the difference between
+	 * the IP header sizes; BPF_F_ADJ_ROOM_ENCAP_L3_* would also mark the
+	 * skb as encapsulated, which cannot be undone if encryption fails.
+	 */
+	if (inner_family != outer_family)
+		room += outer_family == AF_INET ? IP6_IP4_DIFF : -IP6_IP4_DIFF;
+	if (bpf_skb_change_tail(skb, p->len + tail, 0))
+		return -1;
+	if (bpf_skb_adjust_room(skb, room, BPF_ADJ_ROOM_MAC, 0))
+		goto undo_tail;
+	if (inner_family == outer_family ||
+	    !bpf_skb_change_proto(skb, bpf_htons(outer_family == AF_INET ?
+						  ETH_P_IP : ETH_P_IPV6), 0))
+		return 0;
+	bpf_skb_adjust_room(skb, -room, BPF_ADJ_ROOM_MAC, 0);
+undo_tail:
+	bpf_skb_change_tail(skb, p->len, 0);
+	return -1;
+}
+
+static __always_inline int reshape_undo(struct pkt *p, bool xdp, int head,
+					int tail, __u32 len, __u8 inner_family,
+					__u8 outer_family)
+{
+	int room = head;
+
+	if (xdp && p->moved)
+		return move(p->ctx, p->l3off + head + tail, p->l3off + head,
+			    len) ||
+		       bpf_xdp_adjust_head(p->ctx, head + tail);
+	if (xdp)
+		return bpf_xdp_adjust_tail(p->ctx, -tail) ||
+		       bpf_xdp_adjust_head(p->ctx, head);
+	if (inner_family != outer_family) {
+		room += outer_family == AF_INET ? IP6_IP4_DIFF : -IP6_IP4_DIFF;
+		if (bpf_skb_change_proto(p->ctx,
+					 bpf_htons(inner_family == AF_INET ?
+						   ETH_P_IP : ETH_P_IPV6), 0))
+			return -1;
+	}
+	return bpf_skb_adjust_room(p->ctx, -room, BPF_ADJ_ROOM_MAC, 0) ||
+	       bpf_skb_change_tail(p->ctx, p->len, 0);
+}
+
+static __always_inline enum bpfwg_stat encrypt_err(int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return BPFWG_PASS_NO_KEY;
+	case -EMSGSIZE:
+		return BPFWG_PASS_MTU;
+	case -EOPNOTSUPP:
+		return BPFWG_PASS_UNSUPPORTED;
+	default:
+		return BPFWG_PASS_ERROR;
+	}
+}
+
+/*
+ * Encrypts the IP packet at p->l3off for @peer of the WireGuard device
+ * @wg_ifindex, whose MTU is @mtu, and builds the outer headers around it.
+ * Everything that can fail without changing the packet is checked first;
+ * the reshaping is undone if the encryption fails.
+ */
+static __always_inline enum verdict encap(struct pkt *p, bool xdp,
+					  const struct ip_info *ip,
+					  struct bpf_wg_peer *peer,
+					  __u32 wg_ifindex, __u32 mtu)
+{
+	__u32 padded, msg_len, udp_len, outer_len, out_mtu, flags, *mark;
+	struct bpf_sock_tuple t = {};
+	struct bpf_fib_lookup fib;
+	static const __u8 zero[WG_PADDING];
+	int family, head, tail, rc, err;
+	__u32 trailing, off, pad;
+	struct outer o;
+	__u8 saved[12];
+
+	family = bpf_wg_endpoint_tuple_get(peer, &t, sizeof(t));
+	if (family != AF_INET && family != AF_INET6)
+		return pass(BPFWG_PASS_NO_ENDPOINT);
+
+	/* calculate_skb_padding() */
+	padded = (ip->len + WG_PADDING - 1) & ~(WG_PADDING - 1);
+	if (padded > mtu)
+		padded = mtu;
+	msg_len = WG_DATA_HLEN + padded + WG_AUTHTAG_LEN;
+	udp_len = sizeof(struct udphdr) + msg_len;
+	outer_len = (family == AF_INET ? sizeof(struct iphdr) :
+					 sizeof(struct ipv6hdr)) + udp_len;
+
+	/* The outer route, from the WireGuard device: an output lookup would
+	 * be bound to the device in fib.ifindex.
+	 */
+	__builtin_memset(&fib, 0, sizeof(fib));
+	flags = 0;
+	fib.family = family;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.tot_len = outer_len;
+	fib.ifindex = wg_ifindex;
+	if (family == AF_INET) {
+		fib.sport = t.ipv4.sport;
+		fib.dport = t.ipv4.dport;
+		fib.ipv4_src = t.ipv4.saddr;
+		fib.ipv4_dst = t.ipv4.daddr;
+		if (!t.ipv4.saddr)
+			flags |= BPF_FIB_LOOKUP_SRC;
+	} else {
+		fib.sport = t.ipv6.sport;
+		fib.dport = t.ipv6.dport;
+		__builtin_memcpy(fib.ipv6_src, t.ipv6.saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, t.ipv6.daddr, 16);
+		if (!(t.ipv6.saddr[0] | t.ipv6.saddr[1] | t.ipv6.saddr[2] |
+		      t.ipv6.saddr[3]))
+			flags |= BPF_FIB_LOOKUP_SRC;
+	}
+	mark = bpf_map_lookup_elem(&bpfwg_fwmark, &wg_ifindex);
+	if (mark && *mark) {
+		fib.mark = *mark;
+		flags |= BPF_FIB_LOOKUP_MARK;
+	}
+	rc = bpf_fib_lookup(p->ctx, &fib, sizeof(fib), flags);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return pass(fib_pass_reason(rc));
+	if (flags & BPF_FIB_LOOKUP_SRC) {
+		if (family == AF_INET)
+			t.ipv4.saddr = fib.ipv4_src;
+		else
+			__builtin_memcpy(t.ipv6.saddr, fib.ipv6_src, 16);
+	}
+	if (over_mtu(p->ctx, fib.ifindex, outer_len, &out_mtu))
+		return pass(BPFWG_PASS_MTU);
+
+	trailing = p->len - p->l3off - ip->len;
+	head = (family == AF_INET ? OUTER4_LEN : OUTER6_LEN) + WG_DATA_HLEN -
+	       p->l3off;
+	tail = padded - ip->len + WG_AUTHTAG_LEN - trailing;
+	if (reshape(p, xdp, head, tail, ip->len, ip->family, family))
+		return pass(BPFWG_PASS_NO_ROOM);
+
+	/* Forwarding: the TTL goes down before the packet is sealed. */
+	off = p->l3off + head;
+	if (load(p->ctx, xdp, off, saved, sizeof(saved)) ||
+	    decrement_ttl(p->ctx, xdp, off, ip->family))
+		goto undo_err;
+	/* Zeroes, not whatever followed the IP packet. */
+	pad = (padded - ip->len) & (WG_PADDING - 1);
+	if (pad && store(p->ctx, xdp, off + ip->len, zero, pad))
+		goto undo_err;
+
+	off -= WG_DATA_HLEN;
+	err = wg_encrypt(p->ctx, xdp, off, msg_len, peer);
+	if (err) {
+		if (store(p->ctx, xdp, off + WG_DATA_HLEN, saved,
+			  sizeof(saved)) ||
+		    reshape_undo(p, xdp, head, tail, ip->len, ip->family,
+				 family))
+			return drop(BPFWG_DROP_ERROR);
+		return pass(encrypt_err(err));
+	}
+
+	build_outer(&o, family, &t, &fib, ip->ds, udp_len);
+	off = family == AF_INET ? OUTER4_LEN : OUTER6_LEN;
+	if (store(p->ctx, xdp, 0, &o.eth, off))
+		return drop(BPFWG_DROP_ERROR);
+	if (family == AF_INET6 || config()->udp_csum4) {
+		__sum16 check;
+		__u32 udp_off = off - sizeof(struct udphdr);
+
+		if (udp_csum(p->ctx, xdp, udp_off, &o, family, udp_len,
+			     &check) ||
+		    store(p->ctx, xdp, udp_off + offsetof(struct udphdr, check),
+			  &check, sizeof(check)))
+			return drop(BPFWG_DROP_ERROR);
+	}
+	p->out_ifindex = fib.ifindex;
+	count(BPFWG_ENCRYPTED);
+	return V_REDIRECT;
+
+undo_err:
+	if (reshape_undo(p, xdp, head, tail, ip->len, ip->family, family))
+		return drop(BPFWG_DROP_ERROR);
+	return pass(BPFWG_PASS_ERROR);
+}
+
+/* A packet the stack would forward: into a WireGuard device? */
+static __always_inline enum verdict forward(struct pkt *p, bool xdp)
+{
+	struct bpf_fib_lookup fib;
+	struct bpf_wg_device *wg;
+	struct bpf_wg_peer *peer;
+	struct ip_info ip;
+	enum verdict v;
+	__u32 mtu;
+	int rc;
+
+	if (parse_ip(p->ctx, xdp, p->l3off, p->len - p->l3off, &ip))
+		return V_PASS;
+	/* Neighbours of a WireGuard device do not matter: skip them. */
+	rc = fib_forward(p, &ip, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH);
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return pass(BPFWG_PASS_MTU);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return V_PASS;
+	wg = wg_by_index(p->ctx, xdp, fib.ifindex);
+	if (!wg)
+		return V_PASS;
+
+	if (ip.ttl <= 1) {
+		v = pass(BPFWG_PASS_TTL);
+		goto out;
+	}
+	if (!xdp && ((struct __sk_buff *)p->ctx)->gso_size) {
+		v = pass(BPFWG_PASS_UNSUPPORTED);
+		goto out;
+	}
+	/* Too big for the tunnel: the stack sends the ICMP error. */
+	if (over_mtu(p->ctx, fib.ifindex, ip.len, &mtu)) {
+		v = pass(BPFWG_PASS_MTU);
+		goto out;
+	}
+	if (config()->conntrack && !ct_established(p->ctx, xdp, p->l3off, &ip)) {
+		v = pass(BPFWG_PASS_CT);
+		goto out;
+	}
+	if (ip.family == AF_INET)
+		peer = bpf_wg_peer_allowedips_lookup(wg, ip.daddr, 4);
+	else
+		peer = bpf_wg_peer_allowedips_lookup(wg, ip.daddr, 16);
+	if (!peer) {
+		v = pass(BPFWG_PASS_NO_PEER);
+		goto out;
+	}
+	/* Encryption writes in place: make an skb private and linear. */
+	if (!xdp && bpf_skb_pull_data(p->ctx, p->len))
+		v = pass(BPFWG_PASS_UNSUPPORTED);
+	else
+		v = encap(p, xdp, &ip, peer, fib.ifindex, mtu);
+	bpf_wg_peer_put(peer);
+out:
+	bpf_wg_device_put(wg);
+	return v;
+}
+
+static __always_inline enum bpfwg_stat decrypt_err(int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return BPFWG_PASS_NO_KEY;
+	case -EOPNOTSUPP:
+		return BPFWG_PASS_UNSUPPORTED;
+	default:
+		return BPFWG_PASS_ERROR;
+	}
+}
+
+/*
+ * Moves the inner packet of @len bytes at @inner_off to right after an
+ * Ethernet header: a new one to forward it, or the original L2 header to
+ * hand it to the stack.
+ */
+static __always_inline int strip(struct pkt *p, bool xdp, __u32 inner_off,
+				 __u32 len, __u8 family,
+				 const struct bpf_fib_lookup *fib)
+{
+	__u8 l2[L2_MAX_LEN];
+	__u32 l2_len = fib ? ETH_HLEN : p->l3off;
+	__be16 proto = bpf_htons(family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	int shrink = inner_off - l2_len;
+
+	if (load(p->ctx, xdp, 0, l2, sizeof(l2)))
+		return -1;
+	if (fib) {
+		__builtin_memcpy(l2, fib->dmac, ETH_ALEN);
+		__builtin_memcpy(l2 + ETH_ALEN, fib->smac, ETH_ALEN);
+	}
+	if (xdp) {
+		if (bpf_xdp_adjust_head(p->ctx, shrink) ||
+		    bpf_xdp_adjust_tail(p->ctx, l2_len + len -
+					(p->len - shrink)))
+			return -1;
+	} else {
+		/* The tag vouches for the inner checksums, as in the native
+		 * path: keep CHECKSUM_UNNECESSARY.
+		 */
+		if (bpf_skb_adjust_room(p->ctx, -shrink, BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_NO_CSUM_RESET |
+					(family == AF_INET ?
+					 BPF_F_ADJ_ROOM_DECAP_L3_IPV4 :
+					 BPF_F_ADJ_ROOM_DECAP_L3_IPV6)) ||
+		    bpf_skb_change_tail(p->ctx, l2_len + len, 0))
+			return -1;
+	}
+	if (l2_len == ETH_HLEN)
+		return store(p->ctx, xdp, 0, l2, ETH_HLEN) ||
+		       store(p->ctx, xdp, ETH_HLEN - 2, &proto, 2);
+	if (l2_len == ETH_HLEN + VLAN_HLEN)
+		return store(p->ctx, xdp, 0, l2, ETH_HLEN + VLAN_HLEN) ||
+		       store(p->ctx, xdp, ETH_HLEN + VLAN_HLEN - 2, &proto, 2);
+	return store(p->ctx, xdp, 0, l2, L2_MAX_LEN) ||
+	       store(p->ctx, xdp, L2_MAX_LEN - 2, &proto, 2);
+}
+
+/*
+ * A decrypted inner packet at @off: forward it if the fast path can, else
+ * hand it to the stack, without the outer headers, as if it had arrived
+ * unencrypted on the underlay. It cannot be handed over encrypted any more:
+ * its nonce is consumed.
+ */
+static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
+					    __u32 len)
+{
+	enum bpfwg_stat why = BPFWG_PASS_FIB;
+	struct bpf_fib_lookup fib;
+	struct bpf_wg_device *wg;
+	struct ip_info ip;
+	__u32 mtu;
+	int rc;
+
+	if (parse_ip(p->ctx, xdp, off, len, &ip) || ip.len != len)
+		return drop(BPFWG_DROP_INVALID);
+
+	rc = fib_forward(p, &ip, &fib, 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		goto slow;
+	/* Back into a tunnel (peer to peer through this gateway): stack. */
+	wg = wg_by_index(p->ctx, xdp, fib.ifindex);
+	if (wg) {
+		bpf_wg_device_put(wg);
+		goto slow;
+	}
+	if (ip.ttl <= 1 || over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
+	    (config()->conntrack &&
+	     !ct_established(p->ctx, xdp, off, &ip)))
+		goto slow;
+
+	if (strip(p, xdp, off, len, ip.family, &fib) ||
+	    decrement_ttl(p->ctx, xdp, ETH_HLEN, ip.family))
+		return drop(BPFWG_DROP_ERROR);
+	p->out_ifindex = fib.ifindex;
+	count(BPFWG_DECRYPTED);
+	return V_REDIRECT;
+
+slow:
+	if (strip(p, xdp, off, len, ip.family, NULL))
+		return drop(BPFWG_DROP_ERROR);
+	return pass(BPFWG_DECRYPTED_PASS);
+}
+
+/* The WireGuard message in the UDP packet at p->l3off, if it is one. */
+static __always_inline enum verdict receive(struct pkt *p, bool xdp,
+					    bool *is_wg)
+{
+	struct bpf_wg_device *wg;
+	struct bpf_wg_peer *peer;
+	struct ip_info ip;
+	struct udphdr udp;
+	__u32 off, len;
+	struct {
+		__u8 type;
+		__u8 reserved[3];
+		__le32 receiver;
+	} msg;
+	enum verdict v;
+	int ret;
+
+	if (parse_ip(p->ctx, xdp, p->l3off, p->len - p->l3off, &ip) ||
+	    ip.l4proto != IPPROTO_UDP || ip.fragment)
+		return V_PASS;
+	off = p->l3off + ip.hdr_len;
+	if (load(p->ctx, xdp, off, &udp, sizeof(udp)))
+		return V_PASS;
+	len = bpf_ntohs(udp.len);
+	off += sizeof(udp);
+	if (len < sizeof(udp) + sizeof(msg) || off + len - sizeof(udp) > p->len ||
+	    load(p->ctx, xdp, off, &msg, sizeof(msg)))
+		return V_PASS;
+	len -= sizeof(udp);
+	if (msg.type < 1 || msg.type > WG_MSG_DATA || msg.reserved[0] ||
+	    msg.reserved[1] || msg.reserved[2])
+		return V_PASS;
+
+	wg = wg_by_port(p->ctx, xdp, bpf_ntohs(udp.dest));
+	if (!wg)
+		return V_PASS;
+	*is_wg = true;
+	if (msg.type != WG_MSG_DATA) {
+		bpf_wg_device_put(wg);
+		return pass(BPFWG_PASS_HANDSHAKE);
+	}
+	if (!xdp && ((struct __sk_buff *)p->ctx)->gso_size) {
+		bpf_wg_device_put(wg);
+		return pass(BPFWG_PASS_UNSUPPORTED);
+	}
+	peer = bpf_wg_peer_hashtable_lookup(wg, msg.receiver);
+	bpf_wg_device_put(wg);
+	if (!peer)
+		return pass(BPFWG_PASS_NO_PEER);
+	/* Decryption writes in place: make an skb private and linear. */
+	if (!xdp && bpf_skb_pull_data(p->ctx, p->len)) {
+		bpf_wg_peer_put(peer);
+		return pass(BPFWG_PASS_UNSUPPORTED);
+	}
+	ret = wg_decrypt(p->ctx, xdp, off, len, peer);
+	bpf_wg_peer_put(peer);
+
+	switch (ret) {
+	case 0:
+		return drop(BPFWG_DROP_KEEPALIVE);
+	case -EINVAL:
+	case -ENOKEY:
+	case -EPERM:
+	case -EOPNOTSUPP:
+		return pass(decrypt_err(ret));
+	case -EFAULT:
+		return drop(BPFWG_DROP_ERROR);
+	}
+	if (ret < 0)
+		return drop(BPFWG_DROP_INVALID);
+	v = deliver(p, xdp, off + WG_DATA_HLEN, ret);
+	return v;
+}
+
+static __always_inline enum verdict bpfwg(void *ctx, bool xdp, __u32 *ifindex)
+{
+	struct pkt p = { .ctx = ctx };
+	bool is_wg = false;
+	enum verdict v;
+
+	if (xdp)
+		p.ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
+	else
+		p.ifindex = ((struct __sk_buff *)ctx)->ingress_ifindex;
+	p.len = pkt_len(ctx, xdp);
+	if (parse_l2(&p, xdp))
+		return V_PASS;
+	v = receive(&p, xdp, &is_wg);
+	if (!is_wg)
+		v = forward(&p, xdp);
+	*ifindex = p.out_ifindex;
+	return v;
+}
+
+static __always_inline int xdp_verdict(enum verdict v, __u32 ifindex)
+{
+	if (v == V_REDIRECT)
+		return bpf_redirect(ifindex, 0);
+	return v == V_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/*
+ * Section and program names are stable: "xdp.frags" / xdp_wg and "tc" /
+ * tc_wg are what "ip link set dev DEV xdp obj bpfwg.bpf.o sec xdp.frags"
+ * and "tc filter add dev DEV ingress bpf da obj bpfwg.bpf.o sec tc" find.
+ */
+SEC("xdp.frags")
+int xdp_wg(struct xdp_md *ctx)
+{
+	__u32 ifindex;
+	enum verdict v = bpfwg(ctx, true, &ifindex);
+
+	return xdp_verdict(v, ifindex);
+}
+
+/* For cpumap entries fed by xdp_wg: frags-aware as well, as the programs of
+ * a cpumap and the frames redirected into it have to agree on that.
+ */
+SEC("xdp.frags/cpumap")
+int xdp_wg_cpumap(struct xdp_md *ctx)
+{
+	__u32 ifindex;
+	enum verdict v = bpfwg(ctx, true, &ifindex);
+
+	return xdp_verdict(v, ifindex);
+}
+
+SEC("tc")
+int tc_wg(struct __sk_buff *ctx)
+{
+	__u32 ifindex;
+	enum verdict v = bpfwg(ctx, false, &ifindex);
+
+	if (v == V_REDIRECT)
+		return bpf_redirect(ifindex, 0);
+	return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __BPFWG_ARGS_H
+#define __BPFWG_ARGS_H
+
+#include <stdbool.h>
+
+#include "log.h"
+
+#define MAX_IFACES	64
+#define MAX_CPUS	1024
+
+enum hook {
+	HOOK_TC,
+	HOOK_XDP,
+	HOOK_XDP_GENERIC,
+	HOOK_XDP_NATIVE,
+	HOOK_XDP_OFFLOAD,
+};
+
+enum rss_prog {
+	RSS_NONE,
+	RSS_ROUND_ROBIN,
+	RSS_MATCH_PORT,
+	RSS_TUPLE_STEERING,
+	RSS_RX_HASH,
+};
+
+struct args {
+	enum hook hook;
+	const char *ifnames[MAX_IFACES];
+	unsigned int ifindexes[MAX_IFACES];
+	int n_ifaces;
+	bool conntrack;
+	bool dsa;
+	bool udp_csum_off;
+	bool exclude_cpus[MAX_CPUS];
+	int n_excluded;
+	enum log_level log_level;
+	const char *object;
+	enum rss_prog rss;
+};
+
+const char *hook_name(enum hook hook);
+int args_parse(struct args *args, int argc, char **argv);
+
+#endif /* __BPFWG_ARGS_H */

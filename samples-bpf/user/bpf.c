@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The BPF side: open the object through its skeleton, configure, load,
+ * attach to the interfaces with links (which go away with the process),
+ * read the counters and keep the fwmarks in sync.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "bpf.h"
+#include "bpfwg.skel.h"
+#include "log.h"
+#include "wg.h"
+
+static const char * const stat_names[BPFWG_STAT_MAX] = {
+	[BPFWG_ENCRYPTED] = "encrypted",
+	[BPFWG_DECRYPTED] = "decrypted",
+	[BPFWG_DECRYPTED_PASS] = "decrypted-to-stack",
+	[BPFWG_PASS_NO_KEY] = "pass:no-key",
+	[BPFWG_PASS_HANDSHAKE] = "pass:handshake",
+	[BPFWG_PASS_NO_PEER] = "pass:no-peer",
+	[BPFWG_PASS_NO_ENDPOINT] = "pass:no-endpoint",
+	[BPFWG_PASS_MTU] = "pass:mtu",
+	[BPFWG_PASS_TTL] = "pass:ttl",
+	[BPFWG_PASS_NO_NEIGH] = "pass:no-neigh",
+	[BPFWG_PASS_FIB] = "pass:fib",
+	[BPFWG_PASS_CT] = "pass:conntrack",
+	[BPFWG_PASS_UNSUPPORTED] = "pass:unsupported",
+	[BPFWG_PASS_NO_ROOM] = "pass:no-room",
+	[BPFWG_PASS_ERROR] = "pass:error",
+	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
+	[BPFWG_DROP_INVALID] = "drop:invalid",
+	[BPFWG_DROP_ERROR] = "drop:error",
+};
+
+const char *stat_name(enum bpfwg_stat stat)
+{
+	return stat_names[stat];
+}
+
+static bool btf_has_func(const struct btf *btf, const char *name)
+{
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+}
+
+/* A clear message instead of libbpf's when the kernel lacks the kfuncs. */
+static int check_kfuncs(void)
+{
+	struct btf *vmlinux, *wg = NULL;
+	int ret = -1;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		pr_err("this kernel has no BTF (CONFIG_DEBUG_INFO_BTF): cannot load the datapath\n");
+		return -1;
+	}
+	if (!btf_has_func(vmlinux, "bpf_xdp_csum")) {
+		pr_err("this kernel has no bpf_xdp_csum() kfunc: it lacks the checksum kfuncs bpfwg needs\n");
+		goto out;
+	}
+	if (!btf_has_func(vmlinux, "bpf_xdp_wg_encrypt")) {
+		wg = btf__load_module_btf("wireguard", vmlinux);
+		if (!wg) {
+			pr_err("no WireGuard kfuncs: load the module first (modprobe wireguard), or the kernel lacks them\n");
+			goto out;
+		}
+		if (!btf_has_func(wg, "bpf_xdp_wg_encrypt")) {
+			pr_err("this kernel's WireGuard has no BPF kfuncs (bpf_xdp_wg_encrypt)\n");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	btf__free(wg);
+	btf__free(vmlinux);
+	return ret;
+}
+
+static void *read_file(const char *path, size_t *size)
+{
+	struct stat st;
+	void *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !st.st_size) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	buf = malloc(st.st_size);
+	if (buf && read(fd, buf, st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+		errno = EIO;
+	}
+	close(fd);
+	*size = st.st_size;
+	return buf;
+}
+
+static int read_sysctl(const char *path, int fallback)
+{
+	FILE *f = fopen(path, "r");
+	int val;
+
+	if (!f)
+		return fallback;
+	if (fscanf(f, "%d", &val) != 1)
+		val = fallback;
+	fclose(f);
+	return val;
+}
+
+/* The configuration is where the skeleton writes it. */
+static int check_rodata(struct bpfwg *skel)
+{
+	const struct btf *btf = bpf_object__btf(skel->obj);
+	const struct btf_var_secinfo *vsi;
+	const struct btf_type *sec, *var;
+	int id, i;
+
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (id < 0)
+		return -EINVAL;
+	sec = btf__type_by_id(btf, id);
+	vsi = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vsi++) {
+		var = btf__type_by_id(btf, vsi->type);
+		if (strcmp(btf__name_by_offset(btf, var->name_off),
+			   "bpfwg_config"))
+			continue;
+		if (vsi->offset != offsetof(struct bpfwg__rodata, bpfwg_config) ||
+		    vsi->size != sizeof(struct bpfwg_config))
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The skeleton gives typed access to the programs, maps and configuration;
+ * its ELF bytes are replaced with those of @object, so that the object can
+ * be rebuilt or swapped without rebuilding the loader. An object whose
+ * configuration does not have the layout the loader knows is refused.
+ */
+static struct bpfwg *open_object(const char *object, void **elf)
+{
+	struct bpfwg *skel;
+	size_t size;
+	void *buf;
+	int err;
+
+	buf = read_file(object, &size);
+	if (!buf) {
+		pr_err("cannot read the BPF object %s: %s (use -o PATH)\n",
+		       object, strerror(errno));
+		return NULL;
+	}
+	skel = calloc(1, sizeof(*skel));
+	if (!skel)
+		goto err_free;
+	err = bpfwg__create_skeleton(skel);
+	if (err)
+		goto err_destroy;
+	skel->skeleton->data = buf;
+	skel->skeleton->data_sz = size;
+	err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	if (err)
+		goto err_destroy;
+	err = check_rodata(skel);
+	if (err)
+		goto err_destroy;
+	*elf = buf;
+	return skel;
+
+err_destroy:
+	bpfwg__destroy(skel);
+	pr_err("%s is not a bpfwg datapath object matching this loader (%s)\n",
+	       object, strerror(-err));
+	skel = NULL;
+err_free:
+	free(buf);
+	return NULL;
+}
+
+int datapath_open(struct datapath *dp, const struct args *args,
+		  const char *object)
+{
+	struct bpfwg_config *cfg;
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->n_cpus = libbpf_num_possible_cpus();
+	if (dp->n_cpus < 0) {
+		pr_err("cannot count the CPUs: %s\n", strerror(-dp->n_cpus));
+		return -1;
+	}
+	dp->skel = open_object(object, &dp->elf);
+	if (!dp->skel || check_kfuncs())
+		return -1;
+
+	cfg = &dp->skel->rodata->bpfwg_config;
+	cfg->udp_csum4 = !args->udp_csum_off;
+	cfg->conntrack = args->conntrack;
+	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
+	cfg->hop_limit6 =
+		read_sysctl("/proc/sys/net/ipv6/conf/default/hop_limit", 64);
+	bpf_program__set_autoload(dp->skel->progs.tc_wg,
+				  args->hook == HOOK_TC);
+	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
+				  args->hook != HOOK_TC);
+	/* Loaded with the RSS programs that feed it, when they exist. */
+	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap, false);
+
+	err = bpfwg__load(dp->skel);
+	if (err) {
+		pr_err("loading the datapath failed: %s (run with -l verbose for the verifier log)\n",
+		       strerror(-err));
+		return -1;
+	}
+	return datapath_sync_fwmarks(dp);
+}
+
+static __u32 xdp_flags(enum hook hook)
+{
+	switch (hook) {
+	case HOOK_XDP_GENERIC:
+		return XDP_FLAGS_SKB_MODE;
+	case HOOK_XDP_NATIVE:
+		return XDP_FLAGS_DRV_MODE;
+	case HOOK_XDP_OFFLOAD:
+		return XDP_FLAGS_HW_MODE;
+	default:
+		return 0;
+	}
+}
+
+static const char *attach_hint(enum hook hook, int err)
+{
+	if (hook == HOOK_TC)
+		return "";
+	if (err == EEXIST || err == EBUSY)
+		return " (it has an XDP program: 'ip link set dev DEV xdp off' if a leftover)";
+	if (err == EOPNOTSUPP || err == EINVAL)
+		return " (the driver lacks this XDP mode: try xdp, xdpgeneric or tc)";
+	return "";
+}
+
+int datapath_attach(struct datapath *dp, const struct args *args)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	enum bpf_attach_type type = BPF_XDP;
+	struct bpf_program *prog = dp->skel->progs.xdp_wg;
+	int i, fd;
+
+	if (args->hook == HOOK_TC) {
+		prog = dp->skel->progs.tc_wg;
+		type = BPF_TCX_INGRESS;
+	} else {
+		opts.flags = xdp_flags(args->hook);
+	}
+	for (i = 0; i < args->n_ifaces; i++) {
+		fd = bpf_link_create(bpf_program__fd(prog), args->ifindexes[i],
+				     type, &opts);
+		if (fd < 0) {
+			pr_err("attaching to %s (%s) failed: %s%s\n",
+			       args->ifnames[i], hook_name(args->hook),
+			       strerror(errno), attach_hint(args->hook, errno));
+			return -1;
+		}
+		dp->link_fds[dp->n_links++] = fd;
+		pr_debug("attached %s to %s\n", hook_name(args->hook),
+			 args->ifnames[i]);
+	}
+	return 0;
+}
+
+int datapath_sync_fwmarks(struct datapath *dp)
+{
+	int map = bpf_map__fd(dp->skel->maps.bpfwg_fwmark);
+	struct wg_dev devs[MAX_WG_DEVICES];
+	__u32 key, next, *prev = NULL;
+	int n, i;
+
+	n = wg_devices(devs, MAX_WG_DEVICES);
+	if (n < 0) {
+		pr_err("listing the WireGuard devices failed: %s\n",
+		       strerror(-n));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_update_elem(map, &devs[i].ifindex, &devs[i].fwmark,
+					BPF_ANY)) {
+			pr_err("updating the fwmark map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
+	}
+	/* Devices that went away. */
+	while (!bpf_map_get_next_key(map, prev, &next)) {
+		key = next;
+		prev = &key;
+		for (i = 0; i < n && devs[i].ifindex != key; i++)
+			;
+		if (i == n)
+			bpf_map_delete_elem(map, &key);
+	}
+	return 0;
+}
+
+int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX])
+{
+	int map = bpf_map__fd(dp->skel->maps.bpfwg_stats);
+	__u64 values[dp->n_cpus];
+	__u32 key;
+	int cpu;
+
+	for (key = 0; key < BPFWG_STAT_MAX; key++) {
+		if (bpf_map_lookup_elem(map, &key, values))
+			return -errno;
+		totals[key] = 0;
+		for (cpu = 0; cpu < dp->n_cpus; cpu++)
+			totals[key] += values[cpu];
+	}
+	return 0;
+}
+
+void datapath_close(struct datapath *dp)
+{
+	while (dp->n_links)
+		close(dp->link_fds[--dp->n_links]);
+	bpfwg__destroy(dp->skel);
+	free(dp->elf);
+	dp->skel = NULL;
+	dp->elf = NULL;
+}

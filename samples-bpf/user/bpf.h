@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __BPFWG_BPF_H
+#define __BPFWG_BPF_H
+
+#include <linux/types.h>
+
+#include "args.h"
+#include "../kernel/bpfwg.h"
+
+struct bpfwg;
+
+struct datapath {
+	struct bpfwg *skel;
+	void *elf;
+	int link_fds[MAX_IFACES];
+	int n_links;
+	int n_cpus;
+};
+
+const char *stat_name(enum bpfwg_stat stat);
+int datapath_open(struct datapath *dp, const struct args *args,
+		  const char *object);
+int datapath_attach(struct datapath *dp, const struct args *args);
+int datapath_sync_fwmarks(struct datapath *dp);
+int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX]);
+void datapath_close(struct datapath *dp);
+
+#endif /* __BPFWG_BPF_H */

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The WireGuard devices and their fwmark, which BPF programs cannot read:
+ * rtnetlink lists the links of kind "wireguard", WireGuard's generic
+ * netlink family (WG_CMD_GET_DEVICE) gives their fwmark.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/wireguard.h>
+
+#include "wg.h"
+
+struct wg_list {
+	struct wg_dev *devs;
+	int n, max;
+	__u16 family;
+	__u32 fwmark;
+};
+
+/* Sends @nlh and feeds every answer to @cb until done: 0 or -errno. */
+static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
+		   mnl_cb_t cb, void *data)
+{
+	char buf[16384];
+	unsigned int portid = mnl_socket_get_portid(nl);
+	__u32 seq = nlh->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct wg_list *list = data;
+	struct nlattr *attr, *info;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(attr) != IFLA_LINKINFO)
+			continue;
+		mnl_attr_for_each_nested(info, attr) {
+			if (mnl_attr_get_type(info) == IFLA_INFO_KIND &&
+			    !strcmp(mnl_attr_get_str(info), "wireguard") &&
+			    list->n < list->max)
+				list->devs[list->n++].ifindex = ifi->ifi_index;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct wg_list *list = data;
+	struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
+			list->family = mnl_attr_get_u16(attr);
+	}
+	return MNL_CB_OK;
+}
+
+static int device_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct wg_list *list = data;
+	struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(attr) == WGDEVICE_A_FWMARK)
+			list->fwmark = mnl_attr_get_u32(attr);
+	}
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *genl_msg(char *buf, __u16 type, __u16 flags,
+				 __u8 cmd, __u8 version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = time(NULL);
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+static int list_links(struct wg_list *list)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *rt;
+	int ret;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = time(NULL);
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtgen_family = AF_UNSPEC;
+	ret = nl_talk(nl, nlh, link_cb, list);
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int get_fwmarks(struct wg_list *list)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	int ret, i;
+
+	nl = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = genl_msg(buf, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
+	ret = nl_talk(nl, nlh, family_cb, list);
+	if (ret)
+		goto out;
+	for (i = 0; i < list->n; i++) {
+		nlh = genl_msg(buf, list->family, NLM_F_DUMP,
+			       WG_CMD_GET_DEVICE, WG_GENL_VERSION);
+		mnl_attr_put_u32(nlh, WGDEVICE_A_IFINDEX, list->devs[i].ifindex);
+		list->fwmark = 0;
+		ret = nl_talk(nl, nlh, device_cb, list);
+		/* Gone in the meantime: not a WireGuard device any more. */
+		if (ret == -ENODEV) {
+			list->devs[i--] = list->devs[--list->n];
+			continue;
+		}
+		if (ret)
+			goto out;
+		list->devs[i].fwmark = list->fwmark;
+	}
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int wg_devices(struct wg_dev *devs, int max)
+{
+	struct wg_list list = { .devs = devs, .max = max };
+	int ret;
+
+	ret = list_links(&list);
+	if (!ret && list.n)
+		ret = get_fwmarks(&list);
+	return ret ? ret : list.n;
+}
