@@ -13,7 +13,7 @@ NSS=(cli gwa gwb srv)
 
 topo_down() {
 	local ns
-	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	return 0
 }
 
@@ -54,7 +54,7 @@ topo_up() {
 	done
 
 	mkdir -p "$dir" && chmod 700 "$dir"
-	wg genkey >"$dir/a" && wg genkey >"$dir/b"
+	(umask 077 && wg genkey >"$dir/a" && wg genkey >"$dir/b")
 	wg pubkey <"$dir/a" >"$dir/a.pub" && wg pubkey <"$dir/b" >"$dir/b.pub"
 	local ea=192.0.2.1 eb=192.0.2.2
 	[[ $outer == 6 ]] && ea='[2001:db8::1]' eb='[2001:db8::2]'
