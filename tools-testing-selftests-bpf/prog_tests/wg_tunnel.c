@@ -133,6 +133,27 @@ static int attach_xdp(const char *ns, struct bpf_program *prog)
 	return ASSERT_OK(err, "bpf_xdp_attach") ? 0 : -1;
 }
 
+/* @prog on TC ingress of veth0 in @ns instead of XDP. */
+static int xdp_to_tc(const char *ns, struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
+	struct nstoken *tok = open_netns(ns);
+	int err = -1;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	hook.ifindex = if_nametoindex("veth0");
+	if (!ASSERT_OK(bpf_xdp_detach(hook.ifindex, 0, NULL), "bpf_xdp_detach"))
+		goto out;
+	bpf_tc_hook_create(&hook);
+	err = bpf_tc_attach(&hook, &opts);
+	ASSERT_OK(err, "bpf_tc_attach");
+out:
+	close_netns(tok);
+	return err;
+}
+
 static void ping_through(struct wg_tunnel *skel, const char *addr)
 {
 	__u64 data = skel->bss->msgs[WG_DATA];
@@ -995,6 +1016,12 @@ void test_wg_tunnel(void)
 	if (test__start_subtest("decrypt_xdp_4in6"))
 		test_decrypt(k, &under6, &over4);
 	if (test__start_subtest("decrypt_xdp_6in6"))
+		test_decrypt(k, &under6, &over6);
+	if (xdp_to_tc(NS_A, k->progs.tc_decrypt))
+		goto out;
+	if (test__start_subtest("decrypt_tc_4in4"))
+		test_decrypt(k, &under4, &over4);
+	if (test__start_subtest("decrypt_tc_6in6"))
 		test_decrypt(k, &under6, &over6);
 	if (test__start_subtest("keepalive_allowedips"))
 		test_keepalive_allowedips(k);

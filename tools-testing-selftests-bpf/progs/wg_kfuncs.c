@@ -126,52 +126,82 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	return 0;
 }
 
-SEC("xdp")
-int xdp_decrypt(struct xdp_md *ctx)
+/* Capture, then (DEC_DECRYPT) decrypt, as described above. */
+static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, bool xdp)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
 	struct bpf_wg_device *wg;
 	struct bpf_wg_peer *peer;
 	struct wg_msg m;
 	__u32 n;
 
-	if (parse(data, data_end, &m))
-		return XDP_PASS;
-	if (dec_mode == DEC_PASS)
-		return XDP_PASS;
+	if (parse(data, data_end, &m) || dec_mode == DEC_PASS)
+		return false;
 	n = data_end - data;
 	if (n > sizeof(frame))
 		n = sizeof(frame);
+	/* Bounds the verifier sees whatever the compiler made of the above. */
 	barrier_var(n);
-	if (n < ETH_HLEN || bpf_xdp_load_bytes(ctx, 0, frame, n))
-		return XDP_PASS;
+	n &= 2 * sizeof(frame) - 1;
+	if (n < ETH_HLEN || n > sizeof(frame) ||
+	    (xdp ? bpf_xdp_load_bytes(ctx, 0, frame, n) : bpf_skb_load_bytes(ctx, 0, frame, n)))
+		return false;
 	frame_len = n;
 	if (dec_mode == DEC_CAPTURE)
-		goto out;
+		return true;
 
 	dec_ret = NO_DEVICE;
-	wg = bpf_xdp_wg_device_get_by_port(ctx, wg_port);
+	wg = xdp ? bpf_xdp_wg_device_get_by_port(ctx, wg_port) :
+		   bpf_skb_wg_device_get_by_port(ctx, wg_port);
 	if (!wg)
-		goto out;
+		return true;
 	if (peer_by_addr)
 		peer = bpf_wg_peer_allowedips_lookup(wg, peer_addr, 4);
 	else
 		peer = bpf_wg_peer_hashtable_lookup(wg, m.idx);
 	dec_ret = NO_PEER;
 	if (peer) {
-		dec_ret = bpf_xdp_wg_decrypt(ctx, m.off, m.len + len_delta, peer);
+		dec_ret = xdp ? bpf_xdp_wg_decrypt(ctx, m.off, m.len + len_delta, peer) :
+				bpf_skb_wg_decrypt(ctx, m.off, m.len + len_delta, peer);
 		bpf_wg_peer_put(peer);
 	}
 	bpf_wg_device_put(wg);
 	if (dec_ret == 0)
 		keepalives++;
+	n = dec_ret < sizeof(plain) ? dec_ret : sizeof(plain);
 	if (dec_ret > 0)
-		bpf_xdp_load_bytes(ctx, m.off + WG_HDR_LEN, plain,
-				   dec_ret < sizeof(plain) ? dec_ret : sizeof(plain));
-out:
+		xdp ? bpf_xdp_load_bytes(ctx, m.off + WG_HDR_LEN, plain, n) :
+		      bpf_skb_load_bytes(ctx, m.off + WG_HDR_LEN, plain, n);
+	return true;
+}
+
+/* Whether to drop the packet; dec_count moves once the results are set. */
+static __always_inline bool decrypt(void *ctx, void *data, void *data_end, bool xdp)
+{
+	if (!__decrypt(ctx, data, data_end, xdp))
+		return false;
 	dec_count++;
-	return XDP_DROP;
+	return true;
+}
+
+SEC("xdp")
+int xdp_decrypt(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+
+	return decrypt(ctx, data, data_end, true) ? XDP_DROP : XDP_PASS;
+}
+
+SEC("tc")
+int tc_decrypt(struct __sk_buff *ctx)
+{
+	void *data_end, *data;
+
+	/* Linear data for the parser, whatever the skb looked like. */
+	bpf_skb_pull_data(ctx, ctx->len);
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+	return decrypt(ctx, data, data_end, false) ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 /* Device lookups, for the netns semantics: run by the test in a netns. */
