@@ -178,22 +178,15 @@ fail:
 	return -1;
 }
 
-static int attach_tc(struct bpf_program *prog, const char *ns, enum bpf_tc_attach_point where)
+/* @prog on TC ingress or egress of veth0 in @ns. */
+static int attach_tc(struct bpf_program *prog, const char *ns, bool ingress)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
 	struct nstoken *tok = open_netns(ns);
-	int err = -1;
+	int fd = bpf_program__fd(prog), err;
 
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		return -1;
-	hook.ifindex = if_nametoindex("veth0");
-	if (!ASSERT_GT(hook.ifindex, 0, "veth0"))
-		goto out;
-	bpf_tc_hook_create(&hook);
-	err = bpf_tc_attach(&hook, &opts);
-	ASSERT_OK(err, "bpf_tc_attach");
-out:
+	err = tc_prog_attach("veth0", ingress ? fd : -1, ingress ? -1 : fd);
 	close_netns(tok);
 	return err;
 }
@@ -272,7 +265,7 @@ static void test_udp(struct csum_kfunc *skel)
 	SYS(out, "ip netns exec %s ethtool -K veth0 tx off >/dev/null", NS_A);
 	SYS(out, "ip netns exec %s ethtool -K veth0 rx off >/dev/null", NS_B);
 	skel->bss->udp_port = UDP_PORT;
-	if (attach_tc(skel->progs.tc_udp_csum, NS_A, BPF_TC_EGRESS))
+	if (attach_tc(skel->progs.tc_udp_csum, NS_A, false))
 		goto out;
 	test_udp_csum(skel, AF_INET);
 	test_udp_csum(skel, AF_INET6);
@@ -290,7 +283,7 @@ static void test_paged(struct csum_kfunc *skel)
 	int srv, cli = -1, acc = -1, i;
 	static char buf[65536];
 
-	if (attach_tc(skel->progs.tc_csum_paged, NS_B, BPF_TC_INGRESS))
+	if (attach_tc(skel->progs.tc_csum_paged, NS_B, true))
 		return;
 	make_ranges(skel, sizeof(skel->bss->captured_buf));
 	tok = open_netns(NS_B);

@@ -136,20 +136,13 @@ static int attach_xdp(const char *ns, struct bpf_program *prog)
 /* @prog on TC ingress of veth0 in @ns instead of XDP. */
 static int xdp_to_tc(const char *ns, struct bpf_program *prog)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
 	struct nstoken *tok = open_netns(ns);
 	int err = -1;
 
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		return -1;
-	hook.ifindex = if_nametoindex("veth0");
-	if (!ASSERT_OK(bpf_xdp_detach(hook.ifindex, 0, NULL), "bpf_xdp_detach"))
-		goto out;
-	bpf_tc_hook_create(&hook);
-	err = bpf_tc_attach(&hook, &opts);
-	ASSERT_OK(err, "bpf_tc_attach");
-out:
+	if (ASSERT_OK(bpf_xdp_detach(if_nametoindex("veth0"), 0, NULL), "bpf_xdp_detach"))
+		err = tc_prog_attach("veth0", bpf_program__fd(prog), -1);
 	close_netns(tok);
 	return err;
 }
