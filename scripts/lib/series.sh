@@ -133,15 +133,20 @@ check_shellcheck() {
 	(cd "$TOP" && shellcheck -x scripts/bpfwg scripts/guest/* .ci/run)
 }
 
-# Build the kernel after every patch of the series.
+# Build the kernel after every patch of the series, in a worktree of its
+# own: a check run meanwhile recreates $CHECK_WT.
+BISECT_WT=$CACHE/wt-bisect
 check_bisect() {
 	local n i total
-	total=$(git -C "$CHECK_WT" rev-list --count "$BASE_TAG"..HEAD)
+	git -C "$BASE_REPO" worktree remove -f "$BISECT_WT" >/dev/null 2>&1 || rm -rf "$BISECT_WT"
+	git -C "$BASE_REPO" worktree prune
+	git -C "$BASE_REPO" worktree add -q -f --detach "$BISECT_WT" "$(git -C "$CHECK_WT" rev-parse HEAD)"
+	total=$(git -C "$BISECT_WT" rev-list --count "$BASE_TAG"..HEAD)
 	for ((i = total - 1; i >= 0; i--)); do
 		n=$(git -C "$CHECK_WT" rev-parse "HEAD~$i")
-		git -C "$CHECK_WT" checkout -q "$n"
-		log "bisect: building $(git -C "$CHECK_WT" log -1 --format=%s)"
-		WT=$CHECK_WT KBUILD=$(build_dir bisect) build_kernel >/dev/null || return 1
+		git -C "$BISECT_WT" checkout -q "$n"
+		log "bisect: building $(git -C "$BISECT_WT" log -1 --format=%s)"
+		WT=$BISECT_WT KBUILD=$(build_dir bisect) build_kernel >/dev/null || return 1
 	done
 }
 
