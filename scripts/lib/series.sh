@@ -92,11 +92,16 @@ check_result() {
 	if "$@"; then echo "check $name: ok"; else echo "check $name: FAIL"; return 1; fi
 }
 
+# fresh_worktree DIR REV: a detached worktree of the base repository at REV.
+fresh_worktree() {
+	git -C "$BASE_REPO" worktree remove -f "$1" >/dev/null 2>&1 || rm -rf "$1"
+	git -C "$BASE_REPO" worktree prune
+	git -C "$BASE_REPO" worktree add -q -f --detach "$1" "$2"
+}
+
 check_applies() {
 	local p
-	git -C "$BASE_REPO" worktree remove -f "$CHECK_WT" >/dev/null 2>&1 || rm -rf "$CHECK_WT"
-	git -C "$BASE_REPO" worktree prune
-	git -C "$BASE_REPO" worktree add -q -f --detach "$CHECK_WT" "$BASE_TAG"
+	fresh_worktree "$CHECK_WT" "$BASE_TAG"
 	for p in "$TOP"/patches/0*.patch; do
 		[[ $p == */0000-cover-letter.patch ]] && continue
 		g -C "$CHECK_WT" am -q "$p" >/dev/null 2>&1 || { log "does not apply: $(basename "$p")"; return 1; }
@@ -138,9 +143,7 @@ check_shellcheck() {
 BISECT_WT=$CACHE/wt-bisect
 check_bisect() {
 	local n i total
-	git -C "$BASE_REPO" worktree remove -f "$BISECT_WT" >/dev/null 2>&1 || rm -rf "$BISECT_WT"
-	git -C "$BASE_REPO" worktree prune
-	git -C "$BASE_REPO" worktree add -q -f --detach "$BISECT_WT" "$(git -C "$CHECK_WT" rev-parse HEAD)"
+	fresh_worktree "$BISECT_WT" "$(git -C "$CHECK_WT" rev-parse HEAD)"
 	total=$(git -C "$BISECT_WT" rev-list --count "$BASE_TAG"..HEAD)
 	for ((i = total - 1; i >= 0; i--)); do
 		n=$(git -C "$CHECK_WT" rev-parse "HEAD~$i")
