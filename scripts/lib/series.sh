@@ -142,12 +142,10 @@ check_shellcheck() {
 # own: a check run meanwhile recreates $CHECK_WT.
 BISECT_WT=$CACHE/wt-bisect
 check_bisect() {
-	local n i total
+	local c
 	fresh_worktree "$BISECT_WT" "$(git -C "$CHECK_WT" rev-parse HEAD)"
-	total=$(git -C "$BISECT_WT" rev-list --count "$BASE_TAG"..HEAD)
-	for ((i = total - 1; i >= 0; i--)); do
-		n=$(git -C "$CHECK_WT" rev-parse "HEAD~$i")
-		git -C "$BISECT_WT" checkout -q "$n"
+	for c in $(git -C "$BISECT_WT" rev-list --reverse "$BASE_TAG"..HEAD); do
+		git -C "$BISECT_WT" checkout -q "$c"
 		log "bisect: building $(git -C "$BISECT_WT" log -1 --format=%s)"
 		WT=$BISECT_WT KBUILD=$(build_dir bisect) build_kernel >/dev/null || return 1
 	done
