@@ -213,6 +213,34 @@ static long snmp_counter(const char *ns, const char *name)
 	return val;
 }
 
+/* A server socket of @ns, as start_server() makes it. */
+static int server_in(const char *ns, int family, int type, const char *addr, int port)
+{
+	struct nstoken *tok = open_netns(ns);
+	int fd;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	fd = start_server(family, type, addr, port, 1000);
+	close_netns(tok);
+	ASSERT_GE(fd, 0, "start_server");
+	return fd;
+}
+
+/* A socket of @ns connected to @srv. */
+static int client_in(const char *ns, int srv)
+{
+	struct nstoken *tok = open_netns(ns);
+	int fd;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	fd = connect_to_fd(srv, 1000);
+	close_netns(tok);
+	ASSERT_GE(fd, 0, "connect_to_fd");
+	return fd;
+}
+
 /*
  * With checksum offload off on both ends, the sender's stack computes the
  * UDP checksum in software and the receiver verifies it in software. The
@@ -223,28 +251,18 @@ static void test_udp_csum(struct csum_kfunc *skel, int family)
 {
 	const char *addr = family == AF_INET ? "192.0.2.2" : "2001:db8::2";
 	const char *counter = family == AF_INET ? "UdpInCsumErrors" : "Udp6InCsumErrors";
-	struct nstoken *tok = NULL;
-	int srv = -1, cli = -1;
 	char buf[1400] = {};
+	int srv, cli = -1;
 	long errs;
 
 	skel->bss->rewritten = 0;
-	tok = open_netns(NS_B);
-	if (!ASSERT_OK_PTR(tok, "open_netns"))
-		return;
-	srv = start_server(family, SOCK_DGRAM, addr, UDP_PORT, 1000);
-	close_netns(tok);
-	tok = NULL;
-	if (!ASSERT_GE(srv, 0, "start_server"))
+	srv = server_in(NS_B, family, SOCK_DGRAM, addr, UDP_PORT);
+	if (srv < 0)
 		return;
 	errs = snmp_counter(NS_B, counter);
 	ASSERT_GE(errs, 0, counter);
-
-	tok = open_netns(NS_A);
-	if (!ASSERT_OK_PTR(tok, "open_netns"))
-		goto out;
-	cli = connect_to_fd(srv, 1000);
-	if (!ASSERT_GE(cli, 0, "connect_to_fd"))
+	cli = client_in(NS_A, srv);
+	if (cli < 0)
 		goto out;
 	fill_random(buf, sizeof(buf));
 	ASSERT_EQ(send(cli, buf, sizeof(buf), 0), sizeof(buf), "send");
@@ -254,7 +272,6 @@ static void test_udp_csum(struct csum_kfunc *skel, int family)
 	ASSERT_EQ(skel->bss->new_csum, skel->bss->orig_csum, "same as the stack's");
 	ASSERT_EQ(snmp_counter(NS_B, counter), errs, counter);
 out:
-	close_netns(tok);
 	if (cli >= 0)
 		close(cli);
 	close(srv);
@@ -279,25 +296,17 @@ out:
  */
 static void test_paged(struct csum_kfunc *skel)
 {
-	struct nstoken *tok = NULL;
 	int srv, cli = -1, acc = -1, i;
 	static char buf[65536];
 
 	if (attach_tc(skel->progs.tc_csum_paged, NS_B, true))
 		return;
 	make_ranges(skel, sizeof(skel->bss->captured_buf));
-	tok = open_netns(NS_B);
-	if (!ASSERT_OK_PTR(tok, "open_netns"))
+	srv = server_in(NS_B, AF_INET, SOCK_STREAM, "192.0.2.2", 0);
+	if (srv < 0)
 		return;
-	srv = start_server(AF_INET, SOCK_STREAM, "192.0.2.2", 0, 1000);
-	close_netns(tok);
-	if (!ASSERT_GE(srv, 0, "start_server"))
-		return;
-	tok = open_netns(NS_A);
-	if (!ASSERT_OK_PTR(tok, "open_netns"))
-		goto out;
-	cli = connect_to_fd(srv, 1000);
-	if (!ASSERT_GE(cli, 0, "connect_to_fd"))
+	cli = client_in(NS_A, srv);
+	if (cli < 0)
 		goto out;
 	acc = accept(srv, NULL, NULL);
 	fill_random(buf, sizeof(buf));
@@ -309,7 +318,6 @@ static void test_paged(struct csum_kfunc *skel)
 	ASSERT_LT(skel->bss->captured_linear, skel->bss->captured_len, "non-linear");
 	check_ranges(skel, skel->bss->captured_buf, "paged skb");
 out:
-	close_netns(tok);
 	if (acc >= 0)
 		close(acc);
 	if (cli >= 0)
