@@ -11,7 +11,7 @@ ROOTFS=$CACHE/rootfs           # guest root filesystem (debootstrap)
 CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 JOBS=${JOBS:-$(nproc)}
 BASE_TAG=bpfwg-base
-BRANCH=bpfwg
+BRANCH=${BPFWG_BRANCH:-bpfwg} # the worktree's branch (one per worktree)
 KVER=7.3
 export CCACHE_DIR
 
