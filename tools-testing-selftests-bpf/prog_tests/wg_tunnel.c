@@ -27,6 +27,8 @@
 #define NO_DEVICE	1000
 #define NO_PEER		1001
 #define FRAME_MAX	8192
+#define PULL_NONE	0xffffffff
+#define PULL_HEADERS	128
 
 enum { WG_INIT = 1, WG_RESP = 2, WG_COOKIE = 3, WG_DATA = 4 };
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
@@ -305,6 +307,77 @@ static int inject(const char *ns, const void *buf, size_t len)
 	}
 	close_netns(tok);
 	return ret;
+}
+
+/*
+ * Frames beyond a page: jumbo frames on the underlay, WireGuard MTUs to
+ * match; or back to the defaults.
+ */
+static int jumbo(bool on)
+{
+	int veth = on ? 9000 : 1500, wg = on ? 8000 : WG_MTU;
+
+	SYS(fail, "ip -n %s link set veth0 mtu %d && ip -n %s link set veth0 mtu %d",
+	    NS_A, veth, NS_B, veth);
+	SYS(fail, "ip -n %s link set wg0 mtu %d && ip -n %s link set wg0 mtu %d",
+	    NS_A, wg, NS_B, wg);
+	return 0;
+fail:
+	return -1;
+}
+
+/*
+ * A packet socket on veth0 of @ns: while it is open, every skb veth0
+ * receives reaches TC as a clone of the skb queued to the socket.
+ */
+static int tap_open(const char *ns)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct nstoken *tok = open_netns(ns);
+	int fd;
+
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	sll.sll_ifindex = if_nametoindex("veth0");
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (ASSERT_GE(fd, 0, "tap socket") &&
+	    !ASSERT_OK(bind(fd, (void *)&sll, sizeof(sll)), "tap bind")) {
+		close(fd);
+		fd = -1;
+	}
+	close_netns(tok);
+	return fd;
+}
+
+/*
+ * Whether the tap queued a frame equal to @buf (its copy was not touched);
+ * drains the queue.
+ */
+static bool tap_got(int fd, const void *buf, size_t len)
+{
+	static __u8 got[FRAME_MAX];
+	bool found = false;
+	ssize_t n;
+
+	while ((n = recv(fd, got, sizeof(got), MSG_DONTWAIT)) >= 0)
+		if (buf && n == len && !memcmp(got, buf, len))
+			found = true;
+	return found;
+}
+
+static void tap_drain(int fd)
+{
+	tap_got(fd, NULL, 0);
+}
+
+/* Wait until a program moved the counter at @count from @old. */
+static bool moved(volatile __u32 *count, __u32 old)
+{
+	int i;
+
+	for (i = 0; i < 200 && *count == old; i++)
+		usleep(10000);
+	return ASSERT_NEQ(*count, old, "message seen");
 }
 
 /* A UDP socket of @ns on INNER_PORT of @addr. */
@@ -621,14 +694,10 @@ out:
 	return;
 }
 
-/* Wait until xdp_decrypt has seen a message after @count. */
+/* Wait until the decrypting program has seen a message after @count. */
 static bool dec_wait(struct wg_kfuncs *k, __u32 count)
 {
-	int i;
-
-	for (i = 0; i < 200 && k->bss->dec_count == count; i++)
-		usleep(10000);
-	return ASSERT_NEQ(k->bss->dec_count, count, "message seen");
+	return moved(&k->bss->dec_count, count);
 }
 
 /* Inject @buf from B and return what xdp_decrypt made of it. */
@@ -748,6 +817,97 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 }
 
 /*
+ * TC: B's message of several pages, captured, then injected from B, which
+ * makes it a paged skb. With only its headers pulled, it is refused and
+ * left as it was: pulled whole, the same message decrypts.
+ */
+static void test_decrypt_tc_paged(struct wg_kfuncs *k)
+{
+	const size_t payload = 5000;
+	static __u8 msg[FRAME_MAX];
+	__u8 want[64];
+	__u32 len;
+	int ret;
+
+	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "endpoint") ||
+	    !ASSERT_OK(jumbo(true), "jumbo frames"))
+		goto out;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, &over4, 20), 0, "session"))
+		goto out;
+	k->bss->dec_mode = DEC_CAPTURE;
+	if (!ASSERT_GE(dec_native(k, &over4, payload), 0, "capture"))
+		goto out;
+	len = k->bss->frame_len;
+	if (!ASSERT_GT(len, 4096, "beyond a page"))
+		goto out;
+	memcpy(msg, k->bss->frame, len);
+
+	k->bss->dec_mode = DEC_DECRYPT;
+	k->bss->pull_len = PULL_HEADERS;
+	ret = dec_inject(k, msg, len);
+	ASSERT_TRUE(k->bss->dec_nonlinear, "paged");
+	ASSERT_EQ(ret, -EOPNOTSUPP, "message in the pages");
+
+	k->bss->pull_len = 0;
+	ret = dec_inject(k, msg, len);
+	ASSERT_FALSE(k->bss->dec_nonlinear, "pulled");
+	if (ASSERT_GT(ret, 0, "decrypt")) {
+		fill_payload(want, sizeof(want), payload);
+		ASSERT_OK(memcmp(k->bss->plain + sizeof(struct iphdr) + sizeof(struct udphdr),
+				 want, sizeof(want)), "inner payload");
+	}
+out:
+	k->bss->pull_len = 0;
+	jumbo(false);
+}
+
+/*
+ * TC: B's message queued to a packet socket too, so that the skb reaches TC
+ * as a clone. Unpulled, its data is the clone's: refused, left as it was.
+ * Pulled, it is private: it decrypts, the clone keeps the ciphertext.
+ */
+static void test_decrypt_tc_cloned(struct wg_kfuncs *k)
+{
+	__u8 msg[256];
+	int ret, tap;
+	__u32 len;
+
+	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "endpoint"))
+		return;
+	tap = tap_open(NS_A);
+	if (tap < 0)
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, &over4, 20), 0, "session"))
+		goto out;
+	k->bss->dec_mode = DEC_CAPTURE;
+	if (!ASSERT_GE(dec_native(k, &over4, 42), 0, "capture"))
+		goto out;
+	len = k->bss->frame_len;
+	memcpy(msg, k->bss->frame, len);
+
+	k->bss->dec_mode = DEC_DECRYPT;
+	k->bss->pull_len = PULL_NONE;
+	tap_drain(tap);
+	ret = dec_inject(k, msg, len);
+	ASSERT_TRUE(k->bss->dec_cloned, "cloned");
+	ASSERT_EQ(ret, -EOPNOTSUPP, "data of the clone");
+	ASSERT_TRUE(tap_got(tap, msg, len), "clone untouched");
+
+	k->bss->pull_len = 0;
+	tap_drain(tap);
+	ret = dec_inject(k, msg, len);
+	ASSERT_TRUE(k->bss->dec_cloned, "cloned");
+	if (ASSERT_GT(ret, 0, "decrypt"))
+		check_plain(k, &over4, 42);
+	ASSERT_TRUE(tap_got(tap, msg, len), "clone untouched");
+out:
+	k->bss->pull_len = 0;
+	close(tap);
+}
+
+/*
  * A keepalive decrypts to 0; a message whose inner source B may not use
  * fails with -EACCES, as the native path drops it.
  */
@@ -796,9 +956,8 @@ static void test_encrypt_frags(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	__u32 out_len;
 	int srv;
 
-	SYS(out, "ip -n %s link set wg0 mtu 8000", NS_A);
-	SYS(out, "ip -n %s link set veth0 mtu 9000 && ip -n %s link set veth0 mtu 9000",
-	    NS_A, NS_B);
+	if (!ASSERT_OK(jumbo(true), "jumbo frames"))
+		goto out;
 	ping_through(skel, "10.0.0.2");
 	srv = inner_server(NS_B, &over4, false);
 	if (srv < 0)
@@ -816,9 +975,82 @@ static void test_encrypt_frags(struct wg_tunnel *skel, struct wg_kfuncs *k)
 close:
 	close(srv);
 out:
-	SYS_NOFAIL("ip -n %s link set wg0 mtu %d", NS_A, WG_MTU);
-	SYS_NOFAIL("ip -n %s link set veth0 mtu 1500 && ip -n %s link set veth0 mtu 1500",
-		   NS_A, NS_B);
+	jumbo(false);
+}
+
+/*
+ * TC: a frame of several pages, queued to a packet socket too, so that the
+ * skb is both paged and cloned. Encrypted with only its headers pulled, its
+ * message would be written in pages the clone shares: the kfunc refuses it
+ * and nothing changes. Pulled whole, the skb is linear and private, the
+ * frame goes to B encrypted, B delivers it and the clone kept the plaintext.
+ */
+static void test_encrypt_tc_paged(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	const size_t payload = 5000;
+	static struct frame f;
+	int srv = -1, tap = -1;
+	__u32 count;
+
+	if (!ASSERT_OK(jumbo(true), "jumbo frames"))
+		goto out;
+	ping_through(skel, "10.0.0.2");
+	srv = inner_server(NS_B, &over4, false);
+	tap = tap_open(NS_A);
+	if (srv < 0 || tap < 0)
+		goto out;
+	/* From B's side to A's veth0, where tc_encrypt_fwd sends it back. */
+	build_frame(&f, &under4, &over4, payload);
+	memcpy(f.buf, mac_a, ETH_ALEN);
+	memcpy(f.buf + ETH_ALEN, mac_b, ETH_ALEN);
+	k->bss->wg_ifindex = ifindex_in(NS_A, "wg0");
+	inet_pton(AF_INET, over4.b, k->bss->inner_daddr);
+	k->bss->inner_daddr_len = 4;
+	k->bss->msg_off = f.msg_off;
+	k->bss->msg_len = f.msg_len;
+	k->bss->fwd_len = f.len;
+	{
+		struct nstoken *tok = open_netns(NS_A);
+		int err;
+
+		if (!ASSERT_OK_PTR(tok, "open_netns"))
+			goto out;
+		err = tc_prog_attach("veth0", bpf_program__fd(k->progs.tc_encrypt_fwd), -1);
+		close_netns(tok);
+		if (err)
+			goto out;
+	}
+
+	k->bss->pull_len = PULL_HEADERS;
+	tap_drain(tap);
+	count = k->bss->fwd_count;
+	if (inject(NS_B, f.buf, f.len) || !moved(&k->bss->fwd_count, count))
+		goto detach;
+	ASSERT_TRUE(k->bss->fwd_cloned, "cloned");
+	ASSERT_TRUE(k->bss->fwd_nonlinear, "paged");
+	ASSERT_EQ(k->bss->encrypt_ret, -EOPNOTSUPP, "message in shared pages");
+	ASSERT_TRUE(tap_got(tap, f.buf, f.len), "clone untouched");
+
+	k->bss->pull_len = 0;
+	tap_drain(tap);
+	count = k->bss->fwd_count;
+	if (inject(NS_B, f.buf, f.len) || !moved(&k->bss->fwd_count, count))
+		goto detach;
+	ASSERT_TRUE(k->bss->fwd_cloned, "cloned");
+	ASSERT_FALSE(k->bss->fwd_nonlinear, "pulled");
+	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	ASSERT_TRUE(recv_payload(srv, payload), "B got the inner datagram");
+	ASSERT_TRUE(tap_got(tap, f.buf, f.len), "clone untouched");
+detach:
+	SYS_NOFAIL("tc -n %s qdisc del dev veth0 clsact", NS_A);
+out:
+	k->bss->fwd_len = 0;
+	k->bss->pull_len = 0;
+	if (tap >= 0)
+		close(tap);
+	if (srv >= 0)
+		close(srv);
+	jumbo(false);
 }
 
 /*
@@ -828,6 +1060,8 @@ out:
 static void test_rekey(struct wg_kfuncs *k)
 {
 	__u8 old[256];
+	char hs[64];
+	time_t t0;
 	__u32 len;
 	int ret;
 
@@ -842,7 +1076,14 @@ static void test_rekey(struct wg_kfuncs *k)
 	len = k->bss->frame_len;
 	memcpy(old, k->bss->frame, len);
 
-	/* B forgets its keypairs: its next message comes after a handshake. */
+	/*
+	 * B forgets its keypairs: its next message comes after a handshake.
+	 * A, the responder, completes the handshake when that message, on the
+	 * next keypair, is decrypted: by BPF. wg show has one-second latest
+	 * handshakes: the previous one is at least a second older than t0.
+	 */
+	sleep(1);
+	t0 = time(NULL);
 	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) remove", NS_B, keydir);
 	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "re-add peer"))
 		goto out;
@@ -851,6 +1092,8 @@ static void test_rekey(struct wg_kfuncs *k)
 	if (!ASSERT_GT(ret, 0, "next keypair"))
 		goto out;
 	check_plain(k, &over4, 32);
+	if (ASSERT_OK(wg_show(NS_A, 'b', "latest-handshakes", hs, sizeof(hs)), "wg show"))
+		ASSERT_GE(atoll(hs), (long long)t0, "latest handshake");
 	ret = dec_inject(k, old, len);
 	if (ASSERT_GT(ret, 0, "previous keypair"))
 		check_plain(k, &over4, 31);
@@ -994,6 +1237,8 @@ void test_wg_tunnel(void)
 		test_counters(skel, k);
 	if (test__start_subtest("encrypt_xdp_frags"))
 		test_encrypt_frags(skel, k);
+	if (test__start_subtest("encrypt_tc_paged_cloned"))
+		test_encrypt_tc_paged(skel, k);
 	if (test__start_subtest("encrypt_bounds"))
 		test_encrypt_bounds(k);
 	if (test__start_subtest("lookup_netns"))
@@ -1016,6 +1261,10 @@ void test_wg_tunnel(void)
 		test_decrypt(k, &under4, &over4);
 	if (test__start_subtest("decrypt_tc_6in6"))
 		test_decrypt(k, &under6, &over6);
+	if (test__start_subtest("decrypt_tc_paged"))
+		test_decrypt_tc_paged(k);
+	if (test__start_subtest("decrypt_tc_cloned"))
+		test_decrypt_tc_cloned(k);
 	if (test__start_subtest("keepalive_allowedips"))
 		test_keepalive_allowedips(k);
 	if (test__start_subtest("rekey"))

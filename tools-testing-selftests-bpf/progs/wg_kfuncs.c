@@ -3,6 +3,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "bpf_tracing_net.h"
 #include "wg_kfuncs.h"
 
@@ -12,6 +13,35 @@
 /* Results of a lookup that found nothing, apart from the kfuncs' errnos. */
 #define NO_DEVICE	1000
 #define NO_PEER		1001
+
+void *bpf_cast_to_kern_ctx(void *) __ksym;
+
+/*
+ * How much of an skb the TC programs pull into its linear data before they
+ * parse it: all of it (0), pull_len bytes, or nothing (PULL_NONE).
+ */
+#define PULL_NONE	0xffffffff
+__u32 pull_len;
+
+static __always_inline int tc_pull(struct __sk_buff *ctx)
+{
+	if (pull_len == PULL_NONE)
+		return 0;
+	return bpf_skb_pull_data(ctx, pull_len ?: ctx->len);
+}
+
+/* Whether the skb shares its data with a clone (here, a packet socket's). */
+static __always_inline int tc_cloned(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+
+	return BPF_CORE_READ_BITFIELD(skb, cloned);
+}
+
+static __always_inline int tc_nonlinear(struct __sk_buff *ctx)
+{
+	return ctx->len > ctx->data_end - ctx->data;
+}
 
 /*
  * Encrypt: msg_len bytes at msg_off for the peer that inner_daddr is routed
@@ -66,6 +96,38 @@ int tc_encrypt(struct __sk_buff *ctx)
 }
 
 /*
+ * Encrypt a frame of fwd_len bytes on TC ingress, as tc_encrypt does, after
+ * tc_pull(), and send it back where it came from. fwd_count moves once the
+ * results are set.
+ */
+__u32 fwd_len, fwd_count;
+int fwd_cloned, fwd_nonlinear;
+
+SEC("tc")
+int tc_encrypt_fwd(struct __sk_buff *ctx)
+{
+	__u8 mac[2 * ETH_ALEN], swapped[2 * ETH_ALEN];
+	int cloned;
+
+	if (ctx->len != fwd_len)
+		return TC_ACT_OK;
+	cloned = tc_cloned(ctx);
+	tc_pull(ctx);
+	fwd_cloned = cloned;
+	fwd_nonlinear = tc_nonlinear(ctx);
+	ENCRYPT(bpf_skb_wg_device_get_by_index, bpf_skb_wg_encrypt, ctx);
+	if (encrypt_ret || bpf_skb_load_bytes(ctx, 0, mac, sizeof(mac))) {
+		fwd_count++;
+		return TC_ACT_SHOT;
+	}
+	__builtin_memcpy(swapped, mac + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(swapped + ETH_ALEN, mac, ETH_ALEN);
+	bpf_skb_store_bytes(ctx, 0, swapped, sizeof(swapped), 0);
+	fwd_count++;
+	return bpf_redirect(ctx->ifindex, 0);
+}
+
+/*
  * Decrypt, attached to the underlay: WireGuard data messages to wg_port are
  * captured (the frame's first bytes, as they arrived) and, in DEC_DECRYPT
  * mode, decrypted with the peer found by the receiver index (or, with
@@ -80,9 +142,9 @@ __u16 wg_port = 51820;
 __u32 len_delta;
 __u32 peer_by_addr;
 __u8 peer_addr[4];
-int dec_ret;
+int dec_ret, dec_cloned, dec_nonlinear;
 __u32 dec_count, keepalives;
-__u8 frame[256];
+__u8 frame[8192];
 __u32 frame_len;
 __u8 plain[128];
 
@@ -126,8 +188,12 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	return 0;
 }
 
-/* Capture, then (DEC_DECRYPT) decrypt, as described above. */
-static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, bool xdp)
+/*
+ * Capture, then (DEC_DECRYPT) decrypt, as described above. @cloned and
+ * @nonlinear say what the skb was like.
+ */
+static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, bool xdp,
+				      int cloned, int nonlinear)
 {
 	struct bpf_wg_device *wg;
 	struct bpf_wg_peer *peer;
@@ -136,6 +202,8 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 
 	if (parse(data, data_end, &m) || dec_mode == DEC_PASS)
 		return false;
+	dec_cloned = cloned;
+	dec_nonlinear = nonlinear;
 	n = data_end - data;
 	if (n > sizeof(frame))
 		n = sizeof(frame);
@@ -175,9 +243,10 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 }
 
 /* Whether to drop the packet; dec_count moves once the results are set. */
-static __always_inline bool decrypt(void *ctx, void *data, void *data_end, bool xdp)
+static __always_inline bool decrypt(void *ctx, void *data, void *data_end, bool xdp,
+				    int cloned, int nonlinear)
 {
-	if (!__decrypt(ctx, data, data_end, xdp))
+	if (!__decrypt(ctx, data, data_end, xdp, cloned, nonlinear))
 		return false;
 	dec_count++;
 	return true;
@@ -189,19 +258,20 @@ int xdp_decrypt(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 
-	return decrypt(ctx, data, data_end, true) ? XDP_DROP : XDP_PASS;
+	return decrypt(ctx, data, data_end, true, 0, 0) ? XDP_DROP : XDP_PASS;
 }
 
 SEC("tc")
 int tc_decrypt(struct __sk_buff *ctx)
 {
+	int cloned = tc_cloned(ctx);
 	void *data_end, *data;
 
-	/* Linear data for the parser, whatever the skb looked like. */
-	bpf_skb_pull_data(ctx, ctx->len);
+	tc_pull(ctx);
 	data_end = (void *)(long)ctx->data_end;
 	data = (void *)(long)ctx->data;
-	return decrypt(ctx, data, data_end, false) ? TC_ACT_SHOT : TC_ACT_OK;
+	return decrypt(ctx, data, data_end, false, cloned, tc_nonlinear(ctx)) ?
+	       TC_ACT_SHOT : TC_ACT_OK;
 }
 
 /* Device lookups, for the netns semantics: run by the test in a netns. */
