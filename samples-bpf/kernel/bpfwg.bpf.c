@@ -192,6 +192,28 @@ struct {
 	__type(value, __u32);
 } bpfwg_fwmark SEC(".maps");
 
+/*
+ * XDP redirects need ndo_xdp_xmit on the egress device, which VLAN devices,
+ * bridges, tunnels and most virtual devices lack, and which a veth only has
+ * with NAPI on its peer: a redirect there drops the packet. With
+ * xdp_tx_ports set, XDP redirects only to the interfaces listed here (the
+ * loader's, where its program runs), as samples/bpf/xdp_fwd does; packets to
+ * other egress devices take the stack before anything is changed. TC can
+ * redirect anywhere.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} bpfwg_tx_ports SEC(".maps");
+
+static __always_inline bool tx_port(bool xdp, __u32 ifindex)
+{
+	return !xdp || !config()->xdp_tx_ports ||
+	       bpf_map_lookup_elem(&bpfwg_tx_ports, &ifindex);
+}
+
 /* What to do with the packet, before it is mapped to XDP or TC verdicts. */
 enum verdict {
 	V_PASS,
@@ -797,6 +819,8 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 		else
 			__builtin_memcpy(t.ipv6.saddr, fib.ipv6_src, 16);
 	}
+	if (!tx_port(xdp, fib.ifindex))
+		return pass(BPFWG_PASS_EGRESS);
 	if (over_mtu(p->ctx, fib.ifindex, outer_len, &out_mtu))
 		return pass(BPFWG_PASS_MTU);
 
@@ -998,7 +1022,8 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 		bpf_wg_device_put(wg);
 		goto slow;
 	}
-	if (ip.ttl <= 1 || over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
+	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
+	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
 	    (config()->conntrack &&
 	     !ct_established(p->ctx, xdp, off, &ip)))
 		goto slow;
@@ -1112,6 +1137,8 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, __u32 *ifindex)
 
 static __always_inline int xdp_verdict(enum verdict v, __u32 ifindex)
 {
+	if (v == V_REDIRECT && config()->xdp_tx_ports)
+		return bpf_redirect_map(&bpfwg_tx_ports, ifindex, 0);
 	if (v == V_REDIRECT)
 		return bpf_redirect(ifindex, 0);
 	return v == V_DROP ? XDP_DROP : XDP_PASS;

@@ -20,6 +20,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_TTL,		/* TTL or hop limit expiring */
 	BPFWG_PASS_NO_NEIGH,	/* outer or inner next hop not resolved */
 	BPFWG_PASS_FIB,		/* other FIB result (blackhole, forwarding off) */
+	BPFWG_PASS_EGRESS,	/* XDP: egress is not an interface bpfwg runs on */
 	BPFWG_PASS_CT,		/* conntrack mode: flow not established */
 	BPFWG_PASS_UNSUPPORTED,	/* GSO, IP options/fragments, VLAN offload */
 	BPFWG_PASS_NO_ROOM,	/* could not grow the packet */
@@ -34,6 +35,7 @@ enum bpfwg_stat {
 struct bpfwg_config {
 	bool udp_csum4;		/* IPv4 outer UDP checksum (-u: off) */
 	bool conntrack;		/* established flows only (-c) */
+	bool xdp_tx_ports;	/* XDP: redirect to bpfwg_tx_ports only */
 	__u8 ttl4;		/* net.ipv4.ip_default_ttl */
 	__u8 hop_limit6;	/* net.ipv6.conf.default.hop_limit */
 };

@@ -34,6 +34,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_TTL] = "pass:ttl",
 	[BPFWG_PASS_NO_NEIGH] = "pass:no-neigh",
 	[BPFWG_PASS_FIB] = "pass:fib",
+	[BPFWG_PASS_EGRESS] = "pass:egress",
 	[BPFWG_PASS_CT] = "pass:conntrack",
 	[BPFWG_PASS_UNSUPPORTED] = "pass:unsupported",
 	[BPFWG_PASS_NO_ROOM] = "pass:no-room",
@@ -218,6 +219,9 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
 	cfg->hop_limit6 =
 		read_sysctl("/proc/sys/net/ipv6/conf/default/hop_limit", 64);
+	/* Generic XDP and TC can redirect to any device. */
+	cfg->xdp_tx_ports = args->hook != HOOK_TC &&
+			    args->hook != HOOK_XDP_GENERIC;
 	bpf_program__set_autoload(dp->skel->progs.tc_wg,
 				  args->hook == HOOK_TC);
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
@@ -273,6 +277,13 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 		opts.flags = xdp_flags(args->hook);
 	}
 	for (i = 0; i < args->n_ifaces; i++) {
+		if (dp->skel->rodata->bpfwg_config.xdp_tx_ports &&
+		    bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bpfwg_tx_ports),
+					&args->ifindexes[i], &args->ifindexes[i], 0)) {
+			pr_err("adding %s to the XDP egress interfaces failed: %s\n",
+			       args->ifnames[i], strerror(errno));
+			return -1;
+		}
 		fd = bpf_link_create(bpf_program__fd(prog), args->ifindexes[i],
 				     type, &opts);
 		if (fd < 0) {

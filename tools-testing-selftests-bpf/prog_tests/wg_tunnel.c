@@ -1105,53 +1105,54 @@ out:
 	k->bss->dec_mode = DEC_DECRYPT;
 }
 
+/* Run xdp_lookup and tc_lookup in @ns: found by index, found by port. */
+static void lookup_in(struct wg_kfuncs *k, const char *ns, bool by_index, bool by_port)
+{
+	__u8 pkt[64] = {};
+	int p;
+
+	for (p = 0; p < 2; p++) {
+		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt,
+			    .data_size_in = sizeof(pkt), .repeat = 1);
+		struct bpf_program *prog = p ? k->progs.tc_lookup : k->progs.xdp_lookup;
+		struct nstoken *tok = open_netns(ns);
+
+		if (!ASSERT_OK_PTR(tok, "open_netns"))
+			return;
+		k->bss->found_by_index = -1;
+		k->bss->found_by_port = -1;
+		ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(prog), &topts), "run");
+		close_netns(tok);
+		ASSERT_EQ(k->bss->found_by_index, by_index, "by index");
+		ASSERT_EQ(k->bss->found_by_port, by_port, "by port");
+	}
+}
+
 /*
- * By index: the device's netns. By port: the UDP socket's netns, where the
- * device was created. wg1 is created in A with a known index and moved to B.
+ * A device is found where both its interface and its socket are. wg1 is
+ * created in A (its socket stays there) and moved to B: found in neither.
  */
 static void test_lookup(struct wg_kfuncs *k)
 {
-	const char * const ns[] = { NS_A, NS_B };
-	__u8 pkt[64] = {};
-	int i, p;
+	k->bss->lookup_ifindex = ifindex_in(NS_A, "wg0");
+	k->bss->lookup_port = WG_PORT;
+	lookup_in(k, NS_A, true, true);
+	k->bss->lookup_port = 9;	/* no socket there */
+	lookup_in(k, NS_A, true, false);
 
 	SYS(out, "ip -n %s link add wg1 index 4242 type wireguard", NS_A);
 	SYS(out, "ip netns exec %s wg set wg1 listen-port 51821", NS_A);
-	SYS(out, "ip -n %s link set wg1 netns %s", NS_A, NS_B);
-	SYS(out, "ip -n %s link set wg1 up", NS_B);	/* opens the socket, in A */
 	k->bss->lookup_ifindex = 4242;
 	k->bss->lookup_port = 51821;
-	for (i = 0; i < 2; i++) {
-		for (p = 0; p < 2; p++) {
-			LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt,
-				    .data_size_in = sizeof(pkt), .repeat = 1);
-			struct bpf_program *prog = p ? k->progs.tc_lookup : k->progs.xdp_lookup;
-			struct nstoken *tok = open_netns(ns[i]);
-
-			if (!ASSERT_OK_PTR(tok, "open_netns"))
-				goto out;
-			k->bss->found_by_index = -1;
-			k->bss->found_by_port = -1;
-			ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(prog), &topts), "run");
-			close_netns(tok);
-			ASSERT_EQ(k->bss->found_by_index, i == 1, "by index: device's netns");
-			ASSERT_EQ(k->bss->found_by_port, i == 0, "by port: socket's netns");
-		}
-	}
-	k->bss->lookup_port = 9;	/* no socket there */
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt,
-			    .data_size_in = sizeof(pkt), .repeat = 1);
-		struct nstoken *tok = open_netns(NS_A);
-
-		if (ASSERT_OK_PTR(tok, "open_netns")) {
-			bpf_prog_test_run_opts(bpf_program__fd(k->progs.xdp_lookup), &topts);
-			close_netns(tok);
-			ASSERT_EQ(k->bss->found_by_port, 0, "unused port");
-		}
-	}
+	SYS(out, "ip -n %s link set wg1 up", NS_A);	/* opens the socket */
+	lookup_in(k, NS_A, true, true);
+	SYS(out, "ip -n %s link set wg1 netns %s", NS_A, NS_B);
+	SYS(out, "ip -n %s link set wg1 up", NS_B);	/* the socket, in A */
+	lookup_in(k, NS_A, false, false);
+	lookup_in(k, NS_B, false, false);
 out:
 	SYS_NOFAIL("ip -n %s link del wg1", NS_B);
+	SYS_NOFAIL("ip -n %s link del wg1", NS_A);
 }
 
 /*
