@@ -40,7 +40,7 @@ cmd_apply() {
 	log "worktree $WT: $(git -C "$WT" rev-list --count "$BASE_TAG"..HEAD) patches on $BASE_TAG"
 }
 
-# config [--debug] [--builtin]: allnoconfig + our fragment(s), then verify that
+# config [--debug] [--builtin] [--full-selftests]: allnoconfig + our fragment(s), then verify that
 # every requested option survived olddefconfig.
 cmd_config() {
 	require_wt
@@ -50,6 +50,12 @@ cmd_config() {
 		"") ;;
 		--debug) frags+=("$TOP/scripts/config/debug.config") ;;
 		--builtin) frags+=("$TOP/scripts/config/builtin.config") ;;
+		--full-selftests)
+			# The selftests' config, as the BPF CI uses it, on top of ours.
+			frags+=("$WT/tools/testing/selftests/bpf/config"
+				"$WT/tools/testing/selftests/bpf/config.vm"
+				"$WT/tools/testing/selftests/bpf/config.$(uname -m)")
+			;;
 		*) die "config: unknown option $arg" ;;
 		esac
 	done
@@ -72,7 +78,10 @@ config_verify() {
 		else
 			grep -qx "$opt=$val" "$KBUILD/.config" || { log "config: $opt=$val did not stick"; bad=1; }
 		fi
-	done < <(cat "$@" | awk -F= '!/^#/ { v[$1] = $0 } END { for (k in v) print v[k] }')
+	# The last value of each option, if ours: the selftests' config may ask
+	# for options whose dependencies it does not list.
+	done < <(awk -F= -v top="$TOP/" '!/^#/ && NF { v[$1] = $0; f[$1] = FILENAME }
+		END { for (k in v) if (index(f[k], top) == 1) print v[k] }' "$@")
 	((bad == 0)) || die "kernel configuration incomplete"
 }
 

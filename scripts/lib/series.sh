@@ -151,6 +151,34 @@ check_bisect() {
 	done
 }
 
+# The upstream selftests build, unpruned: "make -C tools/testing/selftests/bpf"
+# (test_progs and its flavours, every test) against a kernel configured with
+# the selftests' own config on top of ours, as the BPF CI does. Timed, for
+# the choice of the pruned build in the test run.
+check_full_selftests() {
+	(
+		local start sel=$CHECK_WT/tools/testing/selftests/bpf
+		WT=$CHECK_WT
+		KBUILD=$(build_dir full)
+		cmd_config --full-selftests
+		start=$(date +%s)
+		build_kernel
+		log "full selftests: kernel $(($(date +%s) - start)) s"
+		start=$(date +%s)
+		selftests_make tools/testing/selftests/bpf bpf-selftests-full SKIP_LLVM=1 \
+			>"$KBUILD/selftests-full.log" 2>&1 || {
+			tail -n 40 "$KBUILD/selftests-full.log" >&2
+			log "full selftests build failed (log: $KBUILD/selftests-full.log)"
+			return 1
+		}
+		log "full selftests: make -C tools/testing/selftests/bpf $(($(date +%s) - start)) s," \
+			"$(find "$KBUILD/bpf-selftests-full" -name '*.o' | wc -l) objects"
+		[[ -x $KBUILD/bpf-selftests-full/test_progs && -f $KBUILD/bpf-selftests-full/wg_kfuncs.bpf.o ]] ||
+			{ log "no test_progs or no wg_kfuncs.bpf.o in the full build"; return 1; }
+		[[ -d $sel ]]
+	)
+}
+
 check_builtin() {
 	(
 		WT=$CHECK_WT
@@ -171,6 +199,7 @@ cmd_check() {
 		case $arg in
 		--bisect) check_result bisect check_bisect || rc=1 ;;
 		--builtin) check_result builtin-build check_builtin || rc=1 ;;
+		--full-selftests) check_result full-selftests check_full_selftests || rc=1 ;;
 		*) die "check: unknown option $arg" ;;
 		esac
 	done
