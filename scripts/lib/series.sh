@@ -126,10 +126,12 @@ check_checkpatch() {
 	ignore=$(grep -v '^#' "$TOP/scripts/config/checkpatch.ignore" 2>/dev/null | awk 'NF { printf "%s%s", s, $1; s = "," }')
 	for p in "$TOP"/patches/0*.patch; do
 		[[ $p == */0000-cover-letter.patch ]] && continue
-		# spdxcheck.py wants the system's python3 (python3-ply), not a
+		# spdxcheck.py wants the system's python3 (python3-ply, python3-git), not a
 		# python3 of its own that may come first in PATH.
+		# Quiet: any output is a finding, or a broken helper (spdxcheck.py).
 		out=$(cd "$CHECK_WT" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
-			${ignore:+--ignore "$ignore"} "$p" 2>&1) || { printf '%s: %s\n' "$(basename "$p")" "$out" >&2; bad=1; }
+			${ignore:+--ignore "$ignore"} "$p" 2>&1) && [[ -z $out ]] ||
+			{ printf '%s: %s\n' "$(basename "$p")" "$out" >&2; bad=1; }
 	done
 	return "$bad"
 }

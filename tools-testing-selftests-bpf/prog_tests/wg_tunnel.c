@@ -371,7 +371,7 @@ static void tap_drain(int fd)
 }
 
 /* Wait until a program moved the counter at @count from @old. */
-static bool moved(volatile __u32 *count, __u32 old)
+static bool moved(__u32 *count, __u32 old)
 {
 	int i;
 

@@ -14,7 +14,7 @@
 #define NO_DEVICE	1000
 #define NO_PEER		1001
 
-void *bpf_cast_to_kern_ctx(void *) __ksym;
+void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /*
  * How much of an skb the TC programs pull into its linear data before they
