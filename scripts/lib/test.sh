@@ -5,7 +5,7 @@
 HOST_PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves libcap-dev zlib1g-dev
 	libzstd-dev libdw-dev pkg-config rsync cpio kmod xz-utils python3 qemu-system-x86
 	openssl ccache clang-19 llvm-19 lld-19 debootstrap debian-archive-keyring libmnl-dev
-	shellcheck git python3-ply python3-git)
+	shellcheck git python3-ply python3-git python3-docutils)
 
 cmd_setup() {
 	local missing=() p
