@@ -8,7 +8,8 @@
  * size 0, nothing to load through them. They are declared here under local
  * names, so that this builds whether vmlinux.h has them (CONFIG_WIREGUARD=y)
  * or not (=m); libbpf matches kfunc arguments by kind, not by name or
- * members.
+ * members. Includers define BPF_NO_KFUNC_PROTOTYPES before vmlinux.h, whose
+ * declarations of the kfuncs (=y) would conflict with these.
  */
 #define bpf_wg_device bpf_wg_device___local
 #define bpf_wg_peer bpf_wg_peer___local

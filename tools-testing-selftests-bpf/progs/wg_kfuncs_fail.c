@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Programs the verifier must reject: reference and type rules of the kfuncs. */
+/* wg_kfuncs.h declares the kfuncs, whether vmlinux.h would or not */
+#define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "bpf_misc.h"
