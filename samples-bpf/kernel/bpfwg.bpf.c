@@ -352,34 +352,52 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp)
 	return 0;
 }
 
+/*
+ * The 4-bit fields at the start of IP headers are read and written as
+ * bytes: the bitfields of struct iphdr and struct ipv6hdr in vmlinux.h are
+ * laid out for the byte order of the kernel it was made from, while this
+ * object is built little- and big-endian from the same vmlinux.h.
+ */
+static __always_inline __u8 ip_version(const __u8 *b)
+{
+	return b[0] >> 4;
+}
+
+/* The IPv6 traffic class, which straddles the first two bytes. */
+static __always_inline __u8 ip6_ds(const __u8 *b)
+{
+	return (b[0] << 4) | (b[1] >> 4);
+}
+
 static __always_inline int parse_ip(void *ctx, bool xdp, __u32 off,
 				    __u32 max_len, struct ip_info *ip)
 {
 	union {
 		struct iphdr v4;
 		struct ipv6hdr v6;
+		__u8 b[2];
 	} h;
 
 	if (load(ctx, xdp, off, &h, sizeof(h.v4)))
 		return -1;
-	if (h.v4.version == 4) {
-		if (h.v4.ihl < 5)
+	if (ip_version(h.b) == 4) {
+		if ((h.b[0] & 0xf) < 5)
 			return -1;
 		ip->family = AF_INET;
 		ip->l4proto = h.v4.protocol;
 		ip->ds = h.v4.tos;
 		ip->ttl = h.v4.ttl;
-		ip->hdr_len = h.v4.ihl * 4;
+		ip->hdr_len = (h.b[0] & 0xf) * 4;
 		ip->len = bpf_ntohs(h.v4.tot_len);
 		ip->fragment = h.v4.frag_off & bpf_htons(IP_MF | IP_OFFSET);
 		ip->saddr[0] = h.v4.saddr;
 		ip->daddr[0] = h.v4.daddr;
-	} else if (h.v4.version == 6) {
+	} else if (ip_version(h.b) == 6) {
 		if (load(ctx, xdp, off, &h, sizeof(h.v6)))
 			return -1;
 		ip->family = AF_INET6;
 		ip->l4proto = h.v6.nexthdr;
-		ip->ds = (h.v6.priority << 4) | (h.v6.flow_lbl[0] >> 4);
+		ip->ds = ip6_ds(h.b);
 		ip->ttl = h.v6.hop_limit;
 		ip->hdr_len = sizeof(h.v6);
 		ip->len = bpf_ntohs(h.v6.payload_len) + sizeof(h.v6);
@@ -553,8 +571,6 @@ static __always_inline void build_outer(struct outer *o, __u8 family,
 	if (family == AF_INET) {
 		o->eth.h_proto = bpf_htons(ETH_P_IP);
 		o->v4.ip = (struct iphdr){
-			.version = 4,
-			.ihl = 5,
 			.tos = ecn_encap(ds),
 			.tot_len = bpf_htons(sizeof(struct iphdr) + udp_len),
 			/* No DF, so __ip_select_ident() gives an ID. */
@@ -564,6 +580,7 @@ static __always_inline void build_outer(struct outer *o, __u8 family,
 			.saddr = t->ipv4.saddr,
 			.daddr = t->ipv4.daddr,
 		};
+		*(__u8 *)&o->v4.ip = 0x45;	/* version 4, 5 words */
 		w = (__u16 *)&o->v4.ip;
 		for (i = 0; i < sizeof(struct iphdr) / 2; i++)
 			sum += w[i];
@@ -577,9 +594,8 @@ static __always_inline void build_outer(struct outer *o, __u8 family,
 	}
 	o->eth.h_proto = bpf_htons(ETH_P_IPV6);
 	__builtin_memset(&o->v6.ip, 0, sizeof(o->v6.ip));
-	o->v6.ip.version = 6;
 	ds = ecn_encap(ds);
-	o->v6.ip.priority = ds >> 4;
+	*(__u8 *)&o->v6.ip = 0x60 | ds >> 4;	/* version 6, traffic class */
 	o->v6.ip.flow_lbl[0] = ds << 4;
 	o->v6.ip.payload_len = bpf_htons(udp_len);
 	o->v6.ip.nexthdr = IPPROTO_UDP;

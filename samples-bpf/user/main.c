@@ -16,10 +16,15 @@
 #include "bpf.h"
 #include "log.h"
 
+/* The datapath object for this CPU's byte order. */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define OBJECT_NAME	"bpfwg.be.bpf.o"
+#else
 #define OBJECT_NAME	"bpfwg.bpf.o"
+#endif
 #define INTERVAL_SEC	1
 
-/* bpfwg.bpf.o next to the executable. */
+/* OBJECT_NAME next to the executable (symbolic links resolved). */
 static const char *default_object(char *buf, size_t size)
 {
 	char exe[PATH_MAX];

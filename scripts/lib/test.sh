@@ -5,7 +5,8 @@
 HOST_PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves libcap-dev zlib1g-dev
 	libzstd-dev libdw-dev pkg-config rsync cpio kmod xz-utils python3 qemu-system-x86
 	openssl ccache clang-19 llvm-19 lld-19 debootstrap debian-archive-keyring libmnl-dev
-	shellcheck git python3-ply python3-git python3-docutils)
+	shellcheck git python3-ply python3-git python3-docutils
+	gcc-aarch64-linux-gnu libelf-dev:arm64 zlib1g-dev:arm64 libmnl-dev:arm64 qemu-user)
 
 cmd_setup() {
 	local missing=() p
@@ -15,6 +16,10 @@ cmd_setup() {
 	((${#missing[@]})) || return 0
 	((EUID == 0)) || die "missing packages (${missing[*]}): run 'scripts/bpfwg setup' as root"
 	log "installing ${missing[*]}"
+	# The aarch64 cross build links Debian's arm64 (multiarch) libraries.
+	if [[ ${missing[*]} == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64
+	fi
 	apt-get -q update >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${missing[@]}" >/dev/null
 }
@@ -88,6 +93,7 @@ cmd_test() {
 	while read -r name st; do result "$name" "$st"; done < <(cmd_check "$@" | sed -n 's/^check \(.*\): \(.*\)$/check-\1 \2/p')
 	timed config cmd_config
 	timed build cmd_build
+	timed host host_tests
 	timed vm vm_tests
 	log "total: $(($(date +%s) - start)) s"
 	local passed failed

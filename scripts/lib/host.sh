@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+# Host-side tests of what the build made: the big-endian datapath object
+# against the little-endian one, and the aarch64 cross build of
+# samples/bpf/bpfwg that README.md shows, run under qemu-user.
+# shellcheck shell=bash
+
+CROSS_ARM64=$KBUILD/cross-arm64 # output of the cross build (cache, not clone)
+
+# objects_match DIR: bpfwg.be.bpf.o in DIR is a big-endian BPF ELF with the
+# sections, programs and maps of bpfwg.bpf.o.
+objects_match() {
+	LLVM_READELF=llvm-readelf-19 BPFTOOL=$KBUILD/bpf-selftests/tools/sbin/bpftool \
+		"$TOP/scripts/host/bpf-objects-match" "$1/bpfwg.bpf.o" "$1/bpfwg.be.bpf.o"
+}
+
+# Explicit error checks: host_tests runs this in a condition, where set -e
+# does not apply.
+cross_arm64() {
+	local help
+	command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || {
+		log "cross-arm64: no aarch64-linux-gnu-gcc or qemu-aarch64: run 'scripts/bpfwg setup'"
+		return 1
+	}
+	mkdir -p "$CROSS_ARM64"
+	make -C "$WT/samples/bpf/bpfwg" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		CLANG=clang-19 VMLINUX_BTF="$KBUILD/vmlinux" OUTPUT="$CROSS_ARM64" -j"$JOBS" \
+		>"$CROSS_ARM64.log" 2>&1 || {
+		tail -n 20 "$CROSS_ARM64.log" >&2
+		log "cross-arm64: the build failed (log: $CROSS_ARM64.log)"
+		return 1
+	}
+	readelf -h "$CROSS_ARM64/bpfwg" | grep -q 'Machine:.*AArch64' || {
+		log "cross-arm64: $CROSS_ARM64/bpfwg is not an aarch64 executable"
+		return 1
+	}
+	help=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$CROSS_ARM64/bpfwg" --help 2>&1) || {
+		printf '%s\n' "$help" >&2
+		log "cross-arm64: bpfwg --help failed under qemu-aarch64"
+		return 1
+	}
+	grep -q '^Usage: bpfwg ' <<<"$help" && grep -q 'xdpgeneric' <<<"$help" || {
+		printf '%s\n' "$help" >&2
+		log "cross-arm64: bpfwg --help under qemu-aarch64 printed no usage"
+		return 1
+	}
+	objects_match "$CROSS_ARM64"
+}
+
+host_tests() {
+	if objects_match "$WT/samples/bpf/bpfwg"; then
+		result bpf-objects-be-le ok
+	else
+		result bpf-objects-be-le FAIL
+	fi
+	if timed cross-arm64 cross_arm64; then
+		result cross-arm64 ok
+	else
+		result cross-arm64 FAIL
+	fi
+}
