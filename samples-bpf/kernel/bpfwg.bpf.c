@@ -15,6 +15,12 @@
  * and TC (tc_wg): it only reaches the packet through helpers that work in
  * both and on non-linear packets, with the program type as a constant that
  * the compiler folds.
+ *
+ * In XDP on the conduit of a DSA switch (DSA mode), frames carry the
+ * switch's tag: the program handles a frame as arriving on the user port
+ * the tag names, and tags what it sends through a user port for the switch
+ * and sends it through the conduit. TC runs on the user ports, after the
+ * kernel's tagger, and needs none of this.
  */
 /* Ours below build whatever the kernel's configuration. */
 #define BPF_NO_KFUNC_PROTOTYPES
@@ -22,6 +28,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bpfwg.h"
+#include "../dsa/mtk.h"
 
 /*
  * struct bpf_wg_device and struct bpf_wg_peer are opaque (size 0). They are
@@ -114,7 +121,7 @@ extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
 #define ETH_P_8021AD	0x88A8
 #define VLAN_HLEN	4
 #define VLAN_MAX_DEPTH	2
-#define L2_MAX_LEN	(ETH_HLEN + VLAN_MAX_DEPTH * VLAN_HLEN)
+#define L2_MAX_LEN	(ETH_HLEN + MTK_HDR_LEN + VLAN_MAX_DEPTH * VLAN_HLEN)
 
 #define AF_INET		2
 #define AF_INET6	10
@@ -208,10 +215,30 @@ struct {
 	__type(value, __u32);
 } bpfwg_tx_ports SEC(".maps");
 
+/* DSA mode: the switch ports behind each conduit (see bpfwg.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct bpfwg_dsa_rx_key);
+	__type(value, __u32);
+} bpfwg_dsa_rx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct bpfwg_dsa_tx);
+} bpfwg_dsa_tx SEC(".maps");
+
+/* Is @ifindex an egress device of the fast path? See bpfwg_tx_ports. */
 static __always_inline bool tx_port(bool xdp, __u32 ifindex)
 {
-	return !xdp || !config()->xdp_tx_ports ||
-	       bpf_map_lookup_elem(&bpfwg_tx_ports, &ifindex);
+	if (!xdp || !config()->xdp_tx_ports)
+		return true;
+	/* A DSA user port, or a VLAN device on one: through its conduit. */
+	if (config()->dsa && bpf_map_lookup_elem(&bpfwg_dsa_tx, &ifindex))
+		return true;
+	return bpf_map_lookup_elem(&bpfwg_tx_ports, &ifindex);
 }
 
 /* What to do with the packet, before it is mapped to XDP or TC verdicts. */
@@ -224,9 +251,9 @@ enum verdict {
 struct pkt {
 	void *ctx;
 	__u32 len;		/* whole packet */
-	__u32 l3off;		/* network header, after Ethernet and VLANs */
+	__u32 l3off;		/* network header, after Ethernet, tag, VLANs */
 	__be16 proto;		/* its EtherType */
-	__u32 ifindex;		/* where it arrived */
+	__u32 ifindex;		/* where it arrived (DSA: the user port) */
 	__u32 out_ifindex;	/* where to redirect it */
 	bool moved;		/* XDP: moved into the headroom by reshape() */
 };
@@ -323,18 +350,18 @@ static __always_inline __u16 csum_fold(__u64 sum)
 	return ~sum;
 }
 
-static __always_inline int parse_l2(struct pkt *p, bool xdp)
+/* The L2 header: Ethernet, a DSA tag of @tag_len bytes, VLAN headers. */
+static __always_inline int parse_l2(struct pkt *p, bool xdp, __u32 tag_len)
 {
-	struct ethhdr eth;
 	struct vlan_hdr vlan;
 	int i;
 
 	if (!xdp && ((struct __sk_buff *)p->ctx)->vlan_present)
 		return -1; /* the tag is metadata: run on the VLAN device */
-	if (load(p->ctx, xdp, 0, &eth, sizeof(eth)))
+	if (load(p->ctx, xdp, 2 * ETH_ALEN + tag_len, &p->proto,
+		 sizeof(p->proto)))
 		return -1;
-	p->l3off = ETH_HLEN;
-	p->proto = eth.h_proto;
+	p->l3off = ETH_HLEN + tag_len;
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
 		if (p->proto != bpf_htons(ETH_P_8021Q) &&
 		    p->proto != bpf_htons(ETH_P_8021AD))
@@ -547,6 +574,55 @@ struct outer {
 		} v6;
 	};
 };
+
+/*
+ * Where a packet with a bare Ethernet header for @ifindex goes. In DSA mode,
+ * through the conduit, tagged for the user port, if @ifindex is one or a
+ * VLAN device on one.
+ */
+static __always_inline int set_egress(struct pkt *p, bool xdp, __u32 ifindex)
+{
+	const struct bpfwg_dsa_tx *tx;
+
+	p->out_ifindex = ifindex;
+	if (!xdp || !config()->dsa)
+		return 0;
+	tx = bpf_map_lookup_elem(&bpfwg_dsa_tx, &ifindex);
+	if (!tx)
+		return 0;
+	if (mtk_xmit(p->ctx, tx->port, tx->vlan, tx->vid))
+		return -1;
+	p->out_ifindex = tx->conduit;
+	return 0;
+}
+
+/*
+ * DSA mode: the tag of a frame received on a conduit, if @p->ifindex is one.
+ * Returns the length of the tag, which the frame keeps until its L2 header
+ * is rebuilt (so that what goes to the stack goes untouched, for the
+ * kernel's tagger), and sets @p->ifindex to the user port; -1 if the frame
+ * comes from a port bpfwg does not serve.
+ */
+static __always_inline int dsa_rcv(struct pkt *p, bool xdp)
+{
+	struct bpfwg_dsa_rx_key key = { .conduit = p->ifindex };
+	__u32 *user;
+	int port;
+
+	if (!xdp || !config()->dsa)
+		return 0;
+	port = mtk_rcv_port(p->ctx);
+	if (port < 0)
+		return 0;
+	key.port = port;
+	user = bpf_map_lookup_elem(&bpfwg_dsa_rx, &key);
+	if (!user)
+		return 0; /* not a conduit */
+	if (!*user)
+		return -1;
+	p->ifindex = *user;
+	return MTK_HDR_LEN;
+}
 
 /* INET_ECN_encapsulate() of ip_tunnel_ecn_encap(0, ...): DSCP 0, the inner
  * ECN field except that CE becomes ECT(0).
@@ -882,7 +958,8 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 			  &check, sizeof(check)))
 			return drop(BPFWG_DROP_ERROR);
 	}
-	p->out_ifindex = fib.ifindex;
+	if (set_egress(p, xdp, fib.ifindex))
+		return drop(BPFWG_DROP_ERROR);
 	count(BPFWG_ENCRYPTED);
 	return V_REDIRECT;
 
@@ -1000,14 +1077,21 @@ static __always_inline int strip(struct pkt *p, bool xdp, __u32 inner_off,
 		    bpf_skb_change_tail(p->ctx, l2_len + len, 0))
 			return -1;
 	}
-	if (l2_len == ETH_HLEN)
+	/* Constant sizes for the verifier: a tag or VLAN header is 4 bytes. */
+	switch (l2_len) {
+	case ETH_HLEN:
 		return store(p->ctx, xdp, 0, l2, ETH_HLEN) ||
 		       store(p->ctx, xdp, ETH_HLEN - 2, &proto, 2);
-	if (l2_len == ETH_HLEN + VLAN_HLEN)
-		return store(p->ctx, xdp, 0, l2, ETH_HLEN + VLAN_HLEN) ||
-		       store(p->ctx, xdp, ETH_HLEN + VLAN_HLEN - 2, &proto, 2);
-	return store(p->ctx, xdp, 0, l2, L2_MAX_LEN) ||
-	       store(p->ctx, xdp, L2_MAX_LEN - 2, &proto, 2);
+	case ETH_HLEN + 4:
+		return store(p->ctx, xdp, 0, l2, ETH_HLEN + 4) ||
+		       store(p->ctx, xdp, ETH_HLEN + 4 - 2, &proto, 2);
+	case ETH_HLEN + 8:
+		return store(p->ctx, xdp, 0, l2, ETH_HLEN + 8) ||
+		       store(p->ctx, xdp, ETH_HLEN + 8 - 2, &proto, 2);
+	default:
+		return store(p->ctx, xdp, 0, l2, L2_MAX_LEN) ||
+		       store(p->ctx, xdp, L2_MAX_LEN - 2, &proto, 2);
+	}
 }
 
 /*
@@ -1047,7 +1131,8 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	if (strip(p, xdp, off, len, ip.family, &fib) ||
 	    decrement_ttl(p->ctx, xdp, ETH_HLEN, ip.family))
 		return drop(BPFWG_DROP_ERROR);
-	p->out_ifindex = fib.ifindex;
+	if (set_egress(p, xdp, fib.ifindex))
+		return drop(BPFWG_DROP_ERROR);
 	count(BPFWG_DECRYPTED);
 	return V_REDIRECT;
 
@@ -1136,13 +1221,17 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, __u32 *ifindex)
 	struct pkt p = { .ctx = ctx };
 	bool is_wg = false;
 	enum verdict v;
+	int tag_len;
 
 	if (xdp)
 		p.ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
 	else
 		p.ifindex = ((struct __sk_buff *)ctx)->ingress_ifindex;
 	p.len = pkt_len(ctx, xdp);
-	if (parse_l2(&p, xdp))
+	tag_len = dsa_rcv(&p, xdp);
+	if (tag_len < 0)
+		return pass(BPFWG_PASS_DSA_PORT);
+	if (parse_l2(&p, xdp, tag_len))
 		return V_PASS;
 	v = receive(&p, xdp, &is_wg);
 	if (!is_wg)

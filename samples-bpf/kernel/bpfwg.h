@@ -6,7 +6,8 @@
 /*
  * Per-CPU counters, one slot per outcome. A packet is counted exactly once,
  * in the slot of what happened to it; packets that are neither WireGuard
- * data messages nor routed into a WireGuard device are not counted.
+ * data messages nor routed into a WireGuard device are not counted, except
+ * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT).
  */
 enum bpfwg_stat {
 	BPFWG_ENCRYPTED,	/* encrypted and redirected */
@@ -25,6 +26,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_UNSUPPORTED,	/* GSO, IP options/fragments, VLAN offload */
 	BPFWG_PASS_NO_ROOM,	/* could not grow the packet */
 	BPFWG_PASS_ERROR,	/* kfunc error that left the packet untouched */
+	BPFWG_PASS_DSA_PORT,	/* DSA: from a switch port not served */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */
@@ -38,6 +40,39 @@ struct bpfwg_config {
 	bool xdp_tx_ports;	/* XDP: redirect to bpfwg_tx_ports only */
 	__u8 ttl4;		/* net.ipv4.ip_default_ttl */
 	__u8 hop_limit6;	/* net.ipv6.conf.default.hop_limit */
+	bool dsa;		/* XDP on DSA conduits with the mtk tag (-d) */
+};
+
+/*
+ * DSA (-d). The conduit of a switch with the mtk tagger receives and sends
+ * the frames of all its user ports, tagged with the port: the datapath reads
+ * the tag of what arrives on a conduit, and tags what it sends through a
+ * user port and sends it through the conduit.
+ *
+ * bpfwg_dsa_rx has an entry for each port 0-7 of each conduit: the ifindex
+ * of the user port if bpfwg serves it, 0 if it does not (such frames go to
+ * the stack untouched).
+ */
+struct bpfwg_dsa_rx_key {
+	__u32 conduit;		/* ifindex of the conduit */
+	__u32 port;		/* switch port number */
+};
+
+/*
+ * bpfwg_dsa_tx, by the ifindex of a user port or of a VLAN device on one:
+ * where to send its frames and how to tag them.
+ */
+struct bpfwg_dsa_tx {
+	__u32 conduit;		/* ifindex of the conduit */
+	__u16 vid;		/* VLAN ID of the VLAN device */
+	__u8 vlan;		/* 0: user port, or its VLAN device's protocol */
+	__u8 port;		/* switch port number, 0-5 */
+};
+
+enum bpfwg_dsa_vlan {
+	BPFWG_DSA_UNTAGGED,
+	BPFWG_DSA_8021Q,
+	BPFWG_DSA_8021AD,
 };
 
 #endif /* __BPFWG_H */

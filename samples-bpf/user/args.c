@@ -67,8 +67,9 @@ static const char usage_text[] =
 	"                         new flows take the stack (and its firewall) until\n"
 	"                         established. Needs conntrack active in the netns\n"
 	"                         (a ruleset that uses it)\n"
-	"  -d, --dsa              handle DSA (mtk) tags on a switch conduit\n"
-	"                         (not available yet)\n"
+	"  -d, --dsa              DSA switch ports with the mtk tag (see DSA below);\n"
+	"                         automatic when an interface is a DSA user port\n"
+	"                         or conduit, -d makes it an error if none is\n"
 	"  -e, --exclude-cpus LIST  CPUs RSS does not steer to, e.g. 0,1,4-7\n"
 	"                         (only with --rss)\n"
 	"  -h, -?, --help         this help\n"
@@ -82,11 +83,33 @@ static const char usage_text[] =
 	"  -u, --udp              no UDP checksum on IPv4 outer packets (IPv6 always\n"
 	"                         has one); the native path always sets it\n"
 	"\n"
+	"DSA (MediaTek routers: switch ports lan1, wan... behind a conduit eth0):\n"
+	"  With the XDP hooks, bpfwg attaches to the conduit, not to the user\n"
+	"  ports: the conduit receives the frames of every port with the 4-byte\n"
+	"  mtk tag naming the port they came in on, and sends frames tagged with\n"
+	"  the port they go out of. bpfwg reads the tag and handles the frame as\n"
+	"  arriving on that user port; what it sends through a user port, or\n"
+	"  through a VLAN device on one (802.1Q or 802.1ad, priority 0), leaves\n"
+	"  through the conduit tagged for that port. Naming user ports serves\n"
+	"  those ports, naming the conduit all of them. Frames from other ports,\n"
+	"  and all that bpfwg does not carry, go to the stack with their tag, for\n"
+	"  the kernel's tagger. Only the mtk tagger is supported in XDP (see\n"
+	"  /sys/class/net/CONDUIT/dsa/tagging); ports 6 and 7 are served on\n"
+	"  receive only, the tag cannot address them. With tc, bpfwg attaches to\n"
+	"  the user ports themselves: tc runs after the kernel's tagger and works\n"
+	"  with any tagger, and refuses the conduit. -l debug shows the ports\n"
+	"  found.\n"
+	"\n"
 	"Examples:\n"
 	"  # LAN on eth0, WireGuard underlay on eth1, native XDP:\n"
 	"  bpfwg xdpnative eth0 eth1\n"
 	"  # Same in TC, carrying only established flows:\n"
 	"  bpfwg -c tc eth0 eth1\n"
+	"  # MediaTek router, LAN ports lan1-lan4 and WAN port wan of the switch\n"
+	"  # behind eth0 (XDP goes on eth0, frames of other ports are not served):\n"
+	"  bpfwg xdp lan1 lan2 lan3 lan4 wan\n"
+	"  # Same in TC, on the user ports themselves:\n"
+	"  bpfwg tc lan1 lan2 lan3 lan4 wan\n"
 	"  # Debug a failing load (verifier log):\n"
 	"  bpfwg -l verbose xdp eth0\n"
 	"\n"
@@ -266,10 +289,6 @@ int args_parse(struct args *args, int argc, char **argv)
 	if (args->rss) {
 		pr_err("--rss %s: RSS programs are not available yet in this version of bpfwg\n",
 		       rss_names[args->rss]);
-		return -1;
-	}
-	if (args->dsa) {
-		pr_err("--dsa: DSA tag handling is not available yet in this version of bpfwg\n");
 		return -1;
 	}
 	if (args->n_excluded)

@@ -19,6 +19,7 @@
 
 #include "bpf.h"
 #include "bpfwg.skel.h"
+#include "dsa.h"
 #include "log.h"
 #include "wg.h"
 
@@ -39,6 +40,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_UNSUPPORTED] = "pass:unsupported",
 	[BPFWG_PASS_NO_ROOM] = "pass:no-room",
 	[BPFWG_PASS_ERROR] = "pass:error",
+	[BPFWG_PASS_DSA_PORT] = "pass:dsa-port",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
@@ -216,6 +218,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
 	cfg->conntrack = args->conntrack;
+	cfg->dsa = args->dsa;
 	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
 	cfg->hop_limit6 =
 		read_sysctl("/proc/sys/net/ipv6/conf/default/hop_limit", 64);
@@ -297,6 +300,55 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 			 args->ifnames[i]);
 	}
 	return 0;
+}
+
+/* DSA mode: the ports of the conduits bpfwg attaches to (see bpfwg.h). */
+int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo)
+{
+	int rx = bpf_map__fd(dp->skel->maps.bpfwg_dsa_rx);
+	int tx = bpf_map__fd(dp->skel->maps.bpfwg_dsa_tx);
+	const struct dsa_conduit *c;
+	const struct dsa_link *l;
+	struct bpfwg_dsa_rx_key key;
+	struct bpfwg_dsa_tx val;
+	__u32 user;
+	int i, j;
+
+	for (i = 0; i < topo->n_conduits; i++) {
+		c = &topo->conduits[i];
+		if (!c->used)
+			continue;
+		key.conduit = c->ifindex;
+		for (key.port = 0; key.port < DSA_RX_PORTS; key.port++) {
+			user = 0;
+			for (j = 0; j < topo->n_links && c->served[key.port]; j++) {
+				l = &topo->links[j];
+				if (l->conduit == c->ifindex && !l->lower &&
+				    l->port == (int)key.port)
+					user = l->ifindex;
+			}
+			if (bpf_map_update_elem(rx, &key, &user, BPF_ANY))
+				goto err;
+		}
+		for (j = 0; j < topo->n_links; j++) {
+			l = &topo->links[j];
+			if (l->conduit != c->ifindex || l->port < 0 ||
+			    l->port >= DSA_TX_PORTS)
+				continue;
+			val = (struct bpfwg_dsa_tx){
+				.conduit = c->ifindex,
+				.vid = l->vid,
+				.vlan = l->vlan,
+				.port = l->port,
+			};
+			if (bpf_map_update_elem(tx, &l->ifindex, &val, BPF_ANY))
+				goto err;
+		}
+	}
+	return 0;
+err:
+	pr_err("filling the DSA maps failed: %s\n", strerror(errno));
+	return -1;
 }
 
 int datapath_sync_fwmarks(struct datapath *dp)

@@ -8,6 +8,7 @@
 #include "../kernel/bpfwg.h"
 
 struct bpfwg;
+struct dsa_topology;
 
 struct datapath {
 	struct bpfwg *skel;
@@ -21,6 +22,7 @@ const char *stat_name(enum bpfwg_stat stat);
 int datapath_open(struct datapath *dp, const struct args *args,
 		  const char *object);
 int datapath_attach(struct datapath *dp, const struct args *args);
+int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo);
 int datapath_sync_fwmarks(struct datapath *dp);
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX]);
 void datapath_close(struct datapath *dp);

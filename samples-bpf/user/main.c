@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "bpf.h"
+#include "dsa.h"
 #include "log.h"
 
 /* The datapath object for this CPU's byte order. */
@@ -146,6 +147,7 @@ static int run(struct datapath *dp, const sigset_t *sigs)
 
 int main(int argc, char **argv)
 {
+	static struct dsa_topology dsa;
 	char object_buf[PATH_MAX];
 	sigset_t sigs;
 	const char *object;
@@ -167,12 +169,15 @@ int main(int argc, char **argv)
 	check_sysctls(&args);
 
 	ret = EXIT_FAILURE;
-	if (datapath_open(&dp, &args, object) ||
+	if (dsa_setup(&args, &dsa) ||
+	    datapath_open(&dp, &args, object) ||
+	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||
 	    datapath_attach(&dp, &args))
 		goto out;
 	for (i = 0; i < args.n_ifaces; i++)
 		pr_info("%s%s", i ? " " : "bpfwg: attached (", args.ifnames[i]);
-	pr_info(") with %s%s%s, Ctrl-C to stop\n", hook_name(args.hook),
+	pr_info(") with %s%s%s%s, Ctrl-C to stop\n", hook_name(args.hook),
+		args.dsa ? ", DSA mtk tags" : "",
 		args.conntrack ? ", conntrack mode" : "",
 		args.udp_csum_off ? ", no IPv4 UDP checksum" : "");
 	if (!run(&dp, &sigs))

@@ -15,6 +15,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/wireguard.h>
 
+#include "nl.h"
 #include "wg.h"
 
 struct wg_list {
@@ -23,26 +24,6 @@ struct wg_list {
 	__u16 family;
 	__u32 fwmark;
 };
-
-/* Sends @nlh and feeds every answer to @cb until done: 0 or -errno. */
-static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
-		   mnl_cb_t cb, void *data)
-{
-	char buf[16384];
-	unsigned int portid = mnl_socket_get_portid(nl);
-	__u32 seq = nlh->nlmsg_seq;
-	int ret;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
-	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
-}
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -102,33 +83,6 @@ static struct nlmsghdr *genl_msg(char *buf, __u16 type, __u16 flags,
 	return nlh;
 }
 
-static int list_links(struct wg_list *list)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct rtgenmsg *rt;
-	int ret;
-
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = time(NULL);
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtgen_family = AF_UNSPEC;
-	ret = nl_talk(nl, nlh, link_cb, list);
-out:
-	mnl_socket_close(nl);
-	return ret;
-}
-
 static int get_fwmarks(struct wg_list *list)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -173,7 +127,7 @@ int wg_devices(struct wg_dev *devs, int max)
 	struct wg_list list = { .devs = devs, .max = max };
 	int ret;
 
-	ret = list_links(&list);
+	ret = nl_dump_links(link_cb, &list);
 	if (!ret && list.n)
 		ret = get_fwmarks(&list);
 	return ret ? ret : list.n;
