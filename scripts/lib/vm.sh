@@ -69,8 +69,12 @@ vm_run() {
 	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
 	cpu=max
 	[[ $accel == kvm ]] && cpu=host
+	# One CPU per socket: the kernel has no ACPI and finds the CPUs in
+	# SeaBIOS's MP table, which lists one per socket (QEMU's default
+	# topology, all cores in one socket, leaves the guest with one CPU).
+	local ncpus=${VM_CPUS:-2}
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
-	local qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "${VM_CPUS:-2}"
+	local qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "$ncpus,sockets=$ncpus"
 		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
 		-fsdev "local,id=root,path=$ROOTFS,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
