@@ -187,6 +187,14 @@ struct {
 	__type(value, __u64);
 } bpfwg_stats SEC(".maps");
 
+/* Packets xdp_wg_cpumap received, per CPU: where the RSS programs put them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bpfwg_cpumap_rx SEC(".maps");
+
 /*
  * The fwmark of each WireGuard device (by ifindex), for the outer route
  * lookup: the loader keeps it in sync with the device's configuration, which
@@ -1263,15 +1271,20 @@ int xdp_wg(struct xdp_md *ctx)
 	return xdp_verdict(v, ifindex);
 }
 
-/* For cpumap entries fed by xdp_wg: frags-aware as well, as the programs of
- * a cpumap and the frames redirected into it have to agree on that.
+/* For the cpumap entries the RSS programs (rss.bpf.c) redirect into:
+ * frags-aware as well, as the programs of a cpumap and the ones redirecting
+ * into it have to agree on that.
  */
 SEC("xdp.frags/cpumap")
 int xdp_wg_cpumap(struct xdp_md *ctx)
 {
-	__u32 ifindex;
-	enum verdict v = bpfwg(ctx, true, &ifindex);
+	__u32 key = 0, ifindex;
+	__u64 *rx = bpf_map_lookup_elem(&bpfwg_cpumap_rx, &key);
+	enum verdict v;
 
+	if (rx)
+		*rx += 1;
+	v = bpfwg(ctx, true, &ifindex);
 	return xdp_verdict(v, ifindex);
 }
 

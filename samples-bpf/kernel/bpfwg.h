@@ -75,4 +75,28 @@ enum bpfwg_dsa_vlan {
 	BPFWG_DSA_8021AD,
 };
 
+/*
+ * RSS (rss.bpf.c): programs on the interfaces steer every packet to a CPU
+ * through a cpumap, whose entries run the datapath (xdp_wg_cpumap). The
+ * loader writes the CPUs they may pick (online, not excluded) before loading.
+ */
+#define BPFWG_RSS_MAX_CPUS	1024
+
+struct bpfwg_rss_config {
+	__u32 n_cpus;
+	__u32 cpus[BPFWG_RSS_MAX_CPUS];
+};
+
+/*
+ * Per-CPU counters of the RSS programs: each packet is either redirected or
+ * passed; sw-hash counts the rx_hash packets among them that the driver had
+ * no hash for (frames redirected into a veth, for one), hashed by the program.
+ */
+enum bpfwg_rss_stat {
+	BPFWG_RSS_REDIRECTED,	/* steered to a CPU */
+	BPFWG_RSS_PASS,		/* no cpumap entry for the CPU: to the stack */
+	BPFWG_RSS_SW_HASH,	/* rx_hash: hashed by the program */
+	BPFWG_RSS_STAT_MAX,
+};
+
 #endif /* __BPFWG_H */

@@ -30,6 +30,11 @@ const char *hook_name(enum hook hook)
 	return hook_names[hook];
 }
 
+const char *rss_name(enum rss_prog rss)
+{
+	return rss_names[rss];
+}
+
 static const char usage_text[] =
 	"Usage: bpfwg [options] <hook> <ifname> [ifname...]\n"
 	"\n"
@@ -70,16 +75,17 @@ static const char usage_text[] =
 	"  -d, --dsa              DSA switch ports with the mtk tag (see DSA below);\n"
 	"                         automatic when an interface is a DSA user port\n"
 	"                         or conduit, -d makes it an error if none is\n"
-	"  -e, --exclude-cpus LIST  CPUs RSS does not steer to, e.g. 0,1,4-7\n"
-	"                         (only with --rss)\n"
+	"  -e, --exclude-cpus LIST  CPUs --rss never steers packets to, e.g. 0,1,4-7\n"
+	"                         (say, the CPUs that take the NIC's interrupts)\n"
 	"  -h, -?, --help         this help\n"
 	"  -l, --log-level LEVEL  error, warning, info (default), debug or verbose\n"
 	"                         (verbose includes libbpf's and the verifier's log)\n"
 	"  -o, --object PATH      BPF object (default: bpfwg.bpf.o next to bpfwg,\n"
 	"                         bpfwg.be.bpf.o on big-endian CPUs)\n"
-	"  -r, --rss PROGRAM      spread decryption over CPUs with a cpumap:\n"
+	"  -q, --queue-size N     --rss: packets each CPU's cpumap queue holds\n"
+	"                         (1-16384, default %d)\n"
+	"  -r, --rss PROGRAM      spread the packets over CPUs (see RSS below):\n"
 	"                         round_robin, match_port, tuple_steering or rx_hash\n"
-	"                         (not available yet)\n"
 	"  -u, --udp              no UDP checksum on IPv4 outer packets (IPv6 always\n"
 	"                         has one); the native path always sets it\n"
 	"\n"
@@ -100,6 +106,33 @@ static const char usage_text[] =
 	"  with any tagger, and refuses the conduit. -l debug shows the ports\n"
 	"  found.\n"
 	"\n"
+	"RSS (-r): all the traffic of one WireGuard peer is one outer UDP flow, which\n"
+	"the NIC's RSS hands to one CPU, and the native path decrypts one peer's\n"
+	"packets in order on one CPU at a time. With --rss, an RSS program runs on\n"
+	"the interfaces instead of the datapath: it redirects every packet into a\n"
+	"cpumap, and the datapath runs on the CPU it picked, out of the online CPUs\n"
+	"not excluded with -e (excluded CPUs never get a packet):\n"
+	"  round_robin     each packet to the next CPU, kept per receiving CPU (no\n"
+	"                  shared state); the only one that spreads a single peer:\n"
+	"                  WireGuard's replay window (8128 messages) absorbs the\n"
+	"                  reordering, as long as the queues (-q) of all CPUs hold\n"
+	"                  fewer packets than that together\n"
+	"  match_port      the CPU from the L4 destination port (port modulo the\n"
+	"                  number of CPUs): one CPU per WireGuard listen port\n"
+	"  tuple_steering  each flow (addresses, protocol, ports) stays on the CPU\n"
+	"                  its first packet was given, new flows take turns\n"
+	"                  (16384 flows remembered, least recently seen forgotten)\n"
+	"  rx_hash         the CPU from the RSS hash the driver computed\n"
+	"                  (bpf_xdp_metadata_rx_hash(): one device-bound program\n"
+	"                  per interface; the driver must support it, veth does);\n"
+	"                  frames the driver has no hash for are hashed by bpfwg\n"
+	"Native XDP only (xdp means xdpnative with --rss): with tc and xdpgeneric\n"
+	"packets already are skbs, spread them with RPS instead. Everything else\n"
+	"the datapath does is unchanged; counters include packets per CPU. All\n"
+	"packets go through the cpumap, those for the stack too, which loses the\n"
+	"partial checksums of a veth's skbs: turn TX checksum offload off on the\n"
+	"peer of a veth (ethtool -K PEER tx off).\n"
+	"\n"
 	"Examples:\n"
 	"  # LAN on eth0, WireGuard underlay on eth1, native XDP:\n"
 	"  bpfwg xdpnative eth0 eth1\n"
@@ -110,6 +143,8 @@ static const char usage_text[] =
 	"  bpfwg xdp lan1 lan2 lan3 lan4 wan\n"
 	"  # Same in TC, on the user ports themselves:\n"
 	"  bpfwg tc lan1 lan2 lan3 lan4 wan\n"
+	"  # Decrypt one busy peer on CPUs 1-3, leaving CPU 0 to the NIC:\n"
+	"  bpfwg -r round_robin -e 0 xdpnative eth0 eth1\n"
 	"  # Debug a failing load (verifier log):\n"
 	"  bpfwg -l verbose xdp eth0\n"
 	"\n"
@@ -120,20 +155,19 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-	fputs(usage_text, f);
+	fprintf(f, usage_text, DEFAULT_QUEUE_SIZE);
 }
 
-static int parse_cpus(struct args *args, const char *list)
+int cpu_list_parse(const char *list, bool *cpus, int max)
 {
-	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	char *copy = strdup(list), *tok, *save, *end;
 	long first, last, cpu;
-	int ret = -1;
+	int n = -1;
 
 	if (!copy)
 		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(copy, ",\n", &save); tok;
+	     tok = strtok_r(NULL, ",\n", &save)) {
 		errno = 0;
 		first = strtol(tok, &end, 10);
 		last = first;
@@ -141,28 +175,36 @@ static int parse_cpus(struct args *args, const char *list)
 			tok = end + 1;
 			last = strtol(tok, &end, 10);
 		}
-		if (errno || end == tok || *end || first < 0 || last < first) {
-			pr_err("invalid CPU list '%s': use e.g. 0,1,4-7\n", list);
+		if (errno || end == tok || *end || first < 0 || last < first ||
+		    last >= max)
 			goto out;
-		}
-		if (last >= ncpus || last >= MAX_CPUS) {
-			pr_err("CPU %ld in '%s' does not exist (CPUs 0-%ld)\n",
-			       last, list, ncpus - 1);
-			goto out;
-		}
-		for (cpu = first; cpu <= last; cpu++) {
-			args->n_excluded += !args->exclude_cpus[cpu];
-			args->exclude_cpus[cpu] = true;
-		}
+		for (cpu = first; cpu <= last; cpu++)
+			cpus[cpu] = true;
+	}
+	for (n = 0, cpu = 0; cpu < max; cpu++)
+		n += cpus[cpu];
+out:
+	free(copy);
+	return n;
+}
+
+static int parse_cpus(struct args *args, const char *list)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (ncpus > MAX_CPUS)
+		ncpus = MAX_CPUS;
+	args->n_excluded = cpu_list_parse(list, args->exclude_cpus, ncpus);
+	if (args->n_excluded < 0) {
+		pr_err("invalid CPU list '%s': use e.g. 0,1,4-7 with CPUs 0-%ld\n",
+		       list, ncpus - 1);
+		return -1;
 	}
 	if (args->n_excluded >= ncpus) {
 		pr_err("--exclude-cpus '%s' leaves no CPU\n", list);
-		goto out;
+		return -1;
 	}
-	ret = 0;
-out:
-	free(copy);
-	return ret;
+	return 0;
 }
 
 static int parse_name(const char *name, const char * const *names, int n)
@@ -185,16 +227,20 @@ int args_parse(struct args *args, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "object", required_argument, NULL, 'o' },
+		{ "queue-size", required_argument, NULL, 'q' },
 		{ "rss", required_argument, NULL, 'r' },
 		{ "udp", no_argument, NULL, 'u' },
 		{}
 	};
+	unsigned long val;
 	int opt, i;
+	char *end;
 
 	memset(args, 0, sizeof(*args));
 	args->log_level = LOG_INFO;
+	args->queue_size = DEFAULT_QUEUE_SIZE;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+cde:h?l:o:r:u", options,
+	while ((opt = getopt_long(argc, argv, "+cde:h?l:o:q:r:u", options,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -219,6 +265,17 @@ int args_parse(struct args *args, int argc, char **argv)
 			break;
 		case 'o':
 			args->object = optarg;
+			break;
+		case 'q':
+			errno = 0;
+			val = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !val ||
+			    val > MAX_QUEUE_SIZE) {
+				pr_err("invalid queue size '%s': use 1 to %d\n",
+				       optarg, MAX_QUEUE_SIZE);
+				return -1;
+			}
+			args->queue_size = val;
 			break;
 		case 'r':
 			i = parse_name(optarg, rss_names, ARRAY_SIZE(rss_names));
@@ -286,12 +343,14 @@ int args_parse(struct args *args, int argc, char **argv)
 		args->ifnames[args->n_ifaces++] = name;
 	}
 
-	if (args->rss) {
-		pr_err("--rss %s: RSS programs are not available yet in this version of bpfwg\n",
-		       rss_names[args->rss]);
+	if (args->rss && args->hook != HOOK_XDP &&
+	    args->hook != HOOK_XDP_NATIVE) {
+		pr_err("--rss needs native XDP (xdp or xdpnative), not %s: spread skbs with RPS (/sys/class/net/DEV/queues/rx-N/rps_cpus)\n",
+		       hook_name(args->hook));
 		return -1;
 	}
-	if (args->n_excluded)
-		pr_warn("--exclude-cpus has no effect without --rss\n");
+	if (!args->rss && (args->n_excluded ||
+			   args->queue_size != DEFAULT_QUEUE_SIZE))
+		pr_warn("--exclude-cpus and --queue-size have no effect without --rss\n");
 	return 0;
 }

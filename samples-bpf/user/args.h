@@ -9,6 +9,10 @@
 #define MAX_IFACES	64
 #define MAX_CPUS	1024
 
+/* cpumap queue per CPU: as xdp-tools' xdp-redirect-cpu; cpumap's limit */
+#define DEFAULT_QUEUE_SIZE	2048
+#define MAX_QUEUE_SIZE		16384
+
 enum hook {
 	HOOK_TC,
 	HOOK_XDP,
@@ -38,9 +42,15 @@ struct args {
 	enum log_level log_level;
 	const char *object;
 	enum rss_prog rss;
+	unsigned int queue_size;
 };
 
 const char *hook_name(enum hook hook);
+const char *rss_name(enum rss_prog rss);
 int args_parse(struct args *args, int argc, char **argv);
+/* "0,1,4-7" (a newline ends it) into @cpus: how many are set, or -1 when
+ * invalid or a CPU is @max or above.
+ */
+int cpu_list_parse(const char *list, bool *cpus, int max);
 
 #endif /* __BPFWG_ARGS_H */

@@ -21,6 +21,7 @@
 #include "bpfwg.skel.h"
 #include "dsa.h"
 #include "log.h"
+#include "rss.h"
 #include "wg.h"
 
 static const char * const stat_names[BPFWG_STAT_MAX] = {
@@ -227,10 +228,12 @@ int datapath_open(struct datapath *dp, const struct args *args,
 			    args->hook != HOOK_XDP_GENERIC;
 	bpf_program__set_autoload(dp->skel->progs.tc_wg,
 				  args->hook == HOOK_TC);
+	/* With --rss, the RSS programs run on the interfaces and the
+	 * datapath in the cpumap entries they redirect into.
+	 */
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
-				  args->hook != HOOK_TC);
-	/* Loaded with the RSS programs that feed it, when they exist. */
-	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap, false);
+				  args->hook != HOOK_TC && !args->rss);
+	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap, args->rss);
 
 	err = bpfwg__load(dp->skel);
 	if (err) {
@@ -238,12 +241,14 @@ int datapath_open(struct datapath *dp, const struct args *args,
 		       strerror(-err));
 		return -1;
 	}
+	if (args->rss && rss_load(dp, args))
+		return -1;
 	return datapath_sync_fwmarks(dp);
 }
 
-static __u32 xdp_flags(enum hook hook)
+static __u32 xdp_flags(const struct args *args)
 {
-	switch (hook) {
+	switch (args->hook) {
 	case HOOK_XDP_GENERIC:
 		return XDP_FLAGS_SKB_MODE;
 	case HOOK_XDP_NATIVE:
@@ -251,16 +256,19 @@ static __u32 xdp_flags(enum hook hook)
 	case HOOK_XDP_OFFLOAD:
 		return XDP_FLAGS_HW_MODE;
 	default:
-		return 0;
+		/* No silent fallback to generic XDP, which --rss refuses. */
+		return args->rss ? XDP_FLAGS_DRV_MODE : 0;
 	}
 }
 
-static const char *attach_hint(enum hook hook, int err)
+static const char *attach_hint(const struct args *args, int err)
 {
-	if (hook == HOOK_TC)
+	if (args->hook == HOOK_TC)
 		return "";
 	if (err == EEXIST || err == EBUSY)
 		return " (it has an XDP program: 'ip link set dev DEV xdp off' if a leftover)";
+	if ((err == EOPNOTSUPP || err == EINVAL) && args->rss)
+		return " (--rss needs native XDP, which the driver lacks)";
 	if (err == EOPNOTSUPP || err == EINVAL)
 		return " (the driver lacks this XDP mode: try xdp, xdpgeneric or tc)";
 	return "";
@@ -270,14 +278,14 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	enum bpf_attach_type type = BPF_XDP;
-	struct bpf_program *prog = dp->skel->progs.xdp_wg;
+	int prog_fd = bpf_program__fd(dp->skel->progs.xdp_wg);
 	int i, fd;
 
 	if (args->hook == HOOK_TC) {
-		prog = dp->skel->progs.tc_wg;
+		prog_fd = bpf_program__fd(dp->skel->progs.tc_wg);
 		type = BPF_TCX_INGRESS;
 	} else {
-		opts.flags = xdp_flags(args->hook);
+		opts.flags = xdp_flags(args);
 	}
 	for (i = 0; i < args->n_ifaces; i++) {
 		if (dp->skel->rodata->bpfwg_config.xdp_tx_ports &&
@@ -287,12 +295,13 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 			       args->ifnames[i], strerror(errno));
 			return -1;
 		}
-		fd = bpf_link_create(bpf_program__fd(prog), args->ifindexes[i],
-				     type, &opts);
+		if (args->rss)
+			prog_fd = rss_prog_fd(dp, i);
+		fd = bpf_link_create(prog_fd, args->ifindexes[i], type, &opts);
 		if (fd < 0) {
 			pr_err("attaching to %s (%s) failed: %s%s\n",
 			       args->ifnames[i], hook_name(args->hook),
-			       strerror(errno), attach_hint(args->hook, errno));
+			       strerror(errno), attach_hint(args, errno));
 			return -1;
 		}
 		dp->link_fds[dp->n_links++] = fd;
@@ -405,6 +414,7 @@ void datapath_close(struct datapath *dp)
 {
 	while (dp->n_links)
 		close(dp->link_fds[--dp->n_links]);
+	rss_close(dp);
 	bpfwg__destroy(dp->skel);
 	free(dp->elf);
 	dp->skel = NULL;

@@ -9,10 +9,14 @@
 
 struct bpfwg;
 struct dsa_topology;
+struct rss;
 
 struct datapath {
 	struct bpfwg *skel;
 	void *elf;
+	/* --rss: one object, or one per interface for rx_hash (device-bound) */
+	struct rss *rss[MAX_IFACES];
+	int n_rss;
 	int link_fds[MAX_IFACES];
 	int n_links;
 	int n_cpus;

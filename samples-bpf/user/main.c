@@ -16,6 +16,7 @@
 #include "bpf.h"
 #include "dsa.h"
 #include "log.h"
+#include "rss.h"
 
 /* The datapath object for this CPU's byte order. */
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -64,32 +65,74 @@ static void check_sysctls(const struct args *args)
 		pr_warn("--conntrack: conntrack is not loaded in this network namespace, so every flow takes the stack path (a ruleset using conntrack loads it)\n");
 }
 
-static void print_stats(const __u64 *now, const __u64 *before, double secs)
-{
-	char line[1024];
-	int len = 0, i;
+struct counters {
+	__u64 stats[BPFWG_STAT_MAX];
+	/* --rss */
+	__u64 rss[BPFWG_RSS_STAT_MAX];
+	__u64 cpu_rx[MAX_CPUS];	/* packets the datapath ran on, per CPU */
+};
 
-	for (i = 0; i < BPFWG_STAT_MAX; i++) {
-		if (now[i] == before[i])
-			continue;
-		len += snprintf(line + len, sizeof(line) - len, "%s%s %.0f/s",
-				len ? ", " : "", stat_name(i),
-				(now[i] - before[i]) / secs);
-		if (len >= (int)sizeof(line))
-			break;
-	}
-	if (len)
-		pr_info("%s\n", line);
+struct line {
+	char buf[1024];
+	int len;
+};
+
+static void add_rate(struct line *l, const char *name, __u64 now,
+		     __u64 before, double secs)
+{
+	if (now == before || l->len >= (int)sizeof(l->buf))
+		return;
+	l->len += snprintf(l->buf + l->len, sizeof(l->buf) - l->len,
+			   "%s%s %.0f/s", l->len ? ", " : "", name,
+			   (now - before) / secs);
 }
 
-static void print_totals(const __u64 *totals)
+static void print_stats(const struct datapath *dp, const struct counters *now,
+			const struct counters *before, double secs)
 {
+	struct line l = {};
+	char name[16];
+	int i;
+
+	for (i = 0; i < BPFWG_STAT_MAX; i++)
+		add_rate(&l, stat_name(i), now->stats[i], before->stats[i],
+			 secs);
+	if (l.len)
+		pr_info("%s\n", l.buf);
+	if (!dp->n_rss)
+		return;
+	l.len = 0;
+	for (i = 0; i < BPFWG_RSS_STAT_MAX; i++)
+		add_rate(&l, rss_stat_name(i), now->rss[i], before->rss[i],
+			 secs);
+	for (i = 0; i < dp->n_cpus; i++) {
+		snprintf(name, sizeof(name), "cpu%d", i);
+		add_rate(&l, name, now->cpu_rx[i], before->cpu_rx[i], secs);
+	}
+	if (l.len)
+		pr_info("%s\n", l.buf);
+}
+
+static void print_totals(const struct datapath *dp, const struct counters *c)
+{
+	char name[16];
 	int i;
 
 	pr_info("totals:\n");
 	for (i = 0; i < BPFWG_STAT_MAX; i++)
-		if (totals[i])
-			pr_info("  %-20s %llu\n", stat_name(i), totals[i]);
+		if (c->stats[i])
+			pr_info("  %-20s %llu\n", stat_name(i), c->stats[i]);
+	if (!dp->n_rss)
+		return;
+	for (i = 0; i < BPFWG_RSS_STAT_MAX; i++)
+		if (c->rss[i])
+			pr_info("  %-20s %llu\n", rss_stat_name(i), c->rss[i]);
+	/* Where the datapath ran, by CPU. */
+	for (i = 0; i < dp->n_cpus; i++) {
+		snprintf(name, sizeof(name), "cpu%d", i);
+		if (c->cpu_rx[i])
+			pr_info("  %-20s %llu\n", name, c->cpu_rx[i]);
+	}
 }
 
 static double now_sec(void)
@@ -100,10 +143,12 @@ static double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int read_stats(struct datapath *dp, __u64 *stats)
+static int read_stats(struct datapath *dp, struct counters *c)
 {
-	int err = datapath_stats(dp, stats);
+	int err = datapath_stats(dp, c->stats);
 
+	if (!err && dp->n_rss)
+		err = rss_stats(dp, c->rss, c->cpu_rx);
 	if (err)
 		pr_err("reading the counters failed: %s\n", strerror(-err));
 	return err;
@@ -113,8 +158,8 @@ static int read_stats(struct datapath *dp, __u64 *stats)
 static int run(struct datapath *dp, const sigset_t *sigs)
 {
 	const struct timespec interval = { .tv_sec = INTERVAL_SEC };
-	__u64 a[BPFWG_STAT_MAX] = {}, b[BPFWG_STAT_MAX];
-	__u64 *now = a, *before = b, *tmp;
+	static struct counters a, b;
+	struct counters *now = &a, *before = &b, *tmp;
 	double t, last = now_sec();
 	int sig;
 
@@ -133,7 +178,7 @@ static int run(struct datapath *dp, const sigset_t *sigs)
 		if (read_stats(dp, now))
 			return -1;
 		t = now_sec();
-		print_stats(now, before, t - last);
+		print_stats(dp, now, before, t - last);
 		last = t;
 		if (datapath_sync_fwmarks(dp))
 			return -1;
@@ -141,7 +186,7 @@ static int run(struct datapath *dp, const sigset_t *sigs)
 	/* What came in since the last round counts too. */
 	if (read_stats(dp, now))
 		return -1;
-	print_totals(now);
+	print_totals(dp, now);
 	return 0;
 }
 
@@ -176,10 +221,11 @@ int main(int argc, char **argv)
 		goto out;
 	for (i = 0; i < args.n_ifaces; i++)
 		pr_info("%s%s", i ? " " : "bpfwg: attached (", args.ifnames[i]);
-	pr_info(") with %s%s%s%s, Ctrl-C to stop\n", hook_name(args.hook),
+	pr_info(") with %s%s%s%s%s%s, Ctrl-C to stop\n", hook_name(args.hook),
 		args.dsa ? ", DSA mtk tags" : "",
 		args.conntrack ? ", conntrack mode" : "",
-		args.udp_csum_off ? ", no IPv4 UDP checksum" : "");
+		args.udp_csum_off ? ", no IPv4 UDP checksum" : "",
+		args.rss ? ", RSS " : "", args.rss ? rss_name(args.rss) : "");
 	if (!run(&dp, &sigs))
 		ret = EXIT_SUCCESS;
 out:

@@ -2,11 +2,19 @@
 #ifndef __BPFWG_NL_H
 #define __BPFWG_NL_H
 
+#include <linux/types.h>
 #include <libmnl/libmnl.h>
 
 /* Sends @nlh and feeds every answer to @cb until done: 0 or -errno. */
 int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	    void *data);
+/* A generic netlink request in @buf (MNL_SOCKET_BUFFER_SIZE bytes). */
+struct nlmsghdr *genl_msg(char *buf, __u16 type, __u16 flags, __u8 cmd,
+			  __u8 version);
+/* The id of the generic netlink family @name, or -errno. */
+int genl_family(struct mnl_socket *nl, const char *name);
+/* A socket bound to @bus, or NULL (errno set). */
+struct mnl_socket *nl_open(int bus);
 /* Feeds every link of the netns (RTM_NEWLINK) to @cb: 0 or -errno. */
 int nl_dump_links(mnl_cb_t cb, void *data);
 

@@ -21,7 +21,7 @@
 struct wg_list {
 	struct wg_dev *devs;
 	int n, max;
-	__u16 family;
+	int family;
 	__u32 fwmark;
 };
 
@@ -44,18 +44,6 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct wg_list *list = data;
-	struct nlattr *attr;
-
-	mnl_attr_for_each(attr, nlh, GENL_HDRLEN) {
-		if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-			list->family = mnl_attr_get_u16(attr);
-	}
-	return MNL_CB_OK;
-}
-
 static int device_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct wg_list *list = data;
@@ -68,40 +56,21 @@ static int device_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static struct nlmsghdr *genl_msg(char *buf, __u16 type, __u16 flags,
-				 __u8 cmd, __u8 version)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *genl;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = time(NULL);
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = cmd;
-	genl->version = version;
-	return nlh;
-}
-
 static int get_fwmarks(struct wg_list *list)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	int ret, i;
+	int ret = 0, i;
 
-	nl = mnl_socket_open(NETLINK_GENERIC);
+	nl = nl_open(NETLINK_GENERIC);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
+	list->family = genl_family(nl, WG_GENL_NAME);
+	if (list->family < 0) {
+		ret = list->family;
 		goto out;
 	}
-	nlh = genl_msg(buf, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
-	ret = nl_talk(nl, nlh, family_cb, list);
-	if (ret)
-		goto out;
 	for (i = 0; i < list->n; i++) {
 		nlh = genl_msg(buf, list->family, NLM_F_DUMP,
 			       WG_CMD_GET_DEVICE, WG_GENL_VERSION);
