@@ -64,7 +64,15 @@ vm_run() {
 	accel=$(vm_accel)
 	[[ -f $KBUILD/arch/x86/boot/bzImage ]] || die "no kernel in $KBUILD: run 'scripts/bpfwg build'"
 	build_rootfs
-	[[ ${1:-} == --interactive ]] || printf '%s\n' "$*" >"$run/cmd"
+	# A command runs on a snapshot of the repository, so that editing it
+	# meanwhile cannot change a script that bash is reading; an interactive
+	# shell sees the live tree.
+	local repo=$TOP
+	if [[ ${1:-} != --interactive ]]; then
+		printf '%s\n' "$*" >"$run/cmd"
+		repo=$run/repo
+		rsync -a --exclude=.git "$TOP/" "$repo/"
+	fi
 	env | grep -E '^(BPFWG_[A-Z_]+|CI)=' | sed 's/^/export /' >"$run/env" || true
 	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
 	cpu=max
@@ -78,7 +86,7 @@ vm_run() {
 		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
 		-fsdev "local,id=root,path=$ROOTFS,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
-		-fsdev "local,id=repo,path=$TOP,security_model=none,readonly=on,multidevs=remap"
+		-fsdev "local,id=repo,path=$repo,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=repo,mount_tag=repo
 		-fsdev "local,id=cache,path=$CACHE,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=cache,mount_tag=cache
