@@ -44,25 +44,35 @@ tally_test_progs() {
 	}' "$1" | sort
 }
 
-# Our tests and upstream's netns.sh in two guests at once: under TCG each
-# keeps about one core busy.
+# run-tests in three guests at once (BPFWG_SUITE tests, netns and rekey):
+# under TCG a busy guest keeps about one core busy, and the rekey guest
+# mostly waits. The first one's output shows as it goes, the others' after.
+# The rekey guest needs no second CPU (the RSS and concurrency tests run
+# in the others).
+VM_SUITES=(tests netns rekey)
+declare -A VM_SUITE_CPUS=([tests]=2 [netns]=2 [rekey]=1)
 vm_tests() {
-	local bg=$CACHE/vm-netns rc=0
+	local bg=$CACHE/vm-suites s first=
 	build_rootfs
 	vm_accel >/dev/null
 	rm -rf "$bg" && mkdir -p "$bg"
-	(
-		r=0
-		BPFWG_SUITE=netns vm_run bash scripts/guest/run-tests >"$bg/log" 2>&1 || r=$?
-		echo "$r" >"$bg/rc"
-		echo "$VM_RUN_DIR" >"$bg/dir"
-	) &
-	BPFWG_SUITE=tests vm_run bash scripts/guest/run-tests || rc=$?
+	for s in "${VM_SUITES[@]}"; do
+		: >"$bg/$s.log"
+		(
+			r=0
+			BPFWG_SUITE=$s VM_CPUS=${VM_SUITE_CPUS[$s]} vm_run bash scripts/guest/run-tests >"$bg/$s.log" 2>&1 || r=$?
+			echo "$r" >"$bg/$s.rc"
+			echo "$VM_RUN_DIR" >"$bg/$s.dir"
+		) &
+		[[ -n $first ]] || first=$!
+	done
+	echo "== guest ${VM_SUITES[0]}"
+	tail -n +1 -f --pid="$first" "$bg/${VM_SUITES[0]}.log"
 	wait
-	vm_results "$rc" "$VM_RUN_DIR"
-	echo "== the netns.sh guest"
-	cat "$bg/log"
-	vm_results "$(cat "$bg/rc")" "$(cat "$bg/dir")"
+	for s in "${VM_SUITES[@]}"; do
+		[[ $s == "${VM_SUITES[0]}" ]] || { echo "== guest $s"; cat "$bg/$s.log"; }
+		vm_results "$(cat "$bg/$s.rc")" "$(cat "$bg/$s.dir")"
+	done
 }
 
 # vm_results RC DIR: results of a guest run of run-tests.
