@@ -92,8 +92,17 @@ check_result() {
 	if "$@"; then echo "check $name: ok"; else echo "check $name: FAIL"; return 1; fi
 }
 
-# fresh_worktree DIR REV: a detached worktree of the base repository at REV.
+# fresh_worktree DIR REV: a detached worktree of the base repository at REV,
+# clean. An existing one is reset (only what differs is rewritten, where a
+# new checkout writes the whole tree).
 fresh_worktree() {
+	if [[ -e $1/.git ]] && git -C "$1" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		git -C "$1" am --abort >/dev/null 2>&1 || true
+		git -C "$1" checkout -q -f --detach "$2" &&
+			git -C "$1" reset -q --hard "$2" &&
+			git -C "$1" clean -q -f -d -x &&
+			return 0
+	fi
 	git -C "$BASE_REPO" worktree remove -f "$1" >/dev/null 2>&1 || rm -rf "$1"
 	git -C "$BASE_REPO" worktree prune
 	git -C "$BASE_REPO" worktree add -q -f --detach "$1" "$2"
@@ -122,16 +131,23 @@ check_drift() {
 }
 
 check_checkpatch() {
-	local p out bad=0 ignore
+	local p bad=0 ignore out=$CACHE/checkpatch
 	ignore=$(grep -v '^#' "$TOP/scripts/config/checkpatch.ignore" 2>/dev/null | awk 'NF { printf "%s%s", s, $1; s = "," }')
+	rm -rf "$out" && mkdir -p "$out"
+	# All patches at once (checkpatch is one perl process each).
 	for p in "$TOP"/patches/0*.patch; do
 		[[ $p == */0000-cover-letter.patch ]] && continue
 		# spdxcheck.py wants the system's python3 (python3-ply, python3-git), not a
 		# python3 of its own that may come first in PATH.
-		# Quiet: any output is a finding, or a broken helper (spdxcheck.py).
-		out=$(cd "$CHECK_WT" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
-			${ignore:+--ignore "$ignore"} "$p" 2>&1) && [[ -z $out ]] ||
-			{ printf '%s: %s\n' "$(basename "$p")" "$out" >&2; bad=1; }
+		(cd "$CHECK_WT" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
+			${ignore:+--ignore "$ignore"} "$p" >"$out/${p##*/}" 2>&1 || echo "exit $?" >>"$out/${p##*/}") &
+	done
+	wait
+	# Quiet: any output is a finding, or a broken helper (spdxcheck.py).
+	for p in "$out"/*; do
+		[[ -s $p ]] || continue
+		printf '%s: %s\n' "${p##*/}" "$(cat "$p")" >&2
+		bad=1
 	done
 	return "$bad"
 }

@@ -47,10 +47,7 @@ tally_test_progs() {
 # run-tests in three guests at once (BPFWG_SUITE tests, netns and rekey):
 # under TCG a busy guest keeps about one core busy, and the rekey guest
 # mostly waits. The first one's output shows as it goes, the others' after.
-# The rekey guest needs no second CPU (the RSS and concurrency tests run
-# in the others).
 VM_SUITES=(tests netns rekey)
-declare -A VM_SUITE_CPUS=([tests]=2 [netns]=2 [rekey]=1)
 vm_tests() {
 	local bg=$CACHE/vm-suites s first=
 	build_rootfs
@@ -60,7 +57,7 @@ vm_tests() {
 		: >"$bg/$s.log"
 		(
 			r=0
-			BPFWG_SUITE=$s VM_CPUS=${VM_SUITE_CPUS[$s]} vm_run bash scripts/guest/run-tests >"$bg/$s.log" 2>&1 || r=$?
+			BPFWG_SUITE=$s vm_run bash scripts/guest/run-tests >"$bg/$s.log" 2>&1 || r=$?
 			echo "$r" >"$bg/$s.rc"
 			echo "$VM_RUN_DIR" >"$bg/$s.dir"
 		) &

@@ -75,8 +75,8 @@ vm_run() {
 	fi
 	env | grep -E '^(BPFWG_[A-Z_]+|CI)=' | sed 's/^/export /' >"$run/env" || true
 	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
-	cpu=max
-	[[ $accel == kvm ]] && cpu=host
+	cpu=${VM_CPU:-max}
+	[[ $accel == kvm && -z ${VM_CPU:-} ]] && cpu=host
 	# One CPU per socket: the kernel has no ACPI and finds the CPUs in
 	# SeaBIOS's MP table, which lists one per socket (QEMU's default
 	# topology, all cores in one socket, leaves the guest with one CPU).
