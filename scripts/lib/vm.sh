@@ -71,9 +71,17 @@ vm_run() {
 	if [[ ${1:-} != --interactive ]]; then
 		printf '%s\n' "$*" >"$run/cmd"
 		repo=$run/repo
-		rsync -a --exclude=.git "$TOP/" "$repo/"
+		# Not the cache, should it be in the repository.
+		local excl=()
+		[[ $CACHE == "$TOP"/* ]] && excl=(--exclude="/${CACHE#"$TOP"/}")
+		rsync -a --exclude=/.git "${excl[@]}" "$TOP/" "$repo/" ||
+			{ log "cannot copy $TOP to $repo"; return 1; }
 	fi
-	env | grep -E '^(BPFWG_[A-Z_]+|CI)=' | sed 's/^/export /' >"$run/env" || true
+	# Quoted: BPFWG_ONLY is a regular expression, spaces and | included.
+	local kv
+	while IFS= read -r kv; do
+		printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
+	done < <(env | grep -E '^(BPFWG_[A-Z_]+|CI)=') >"$run/env"
 	echo "export BPFWG_KBUILD=/cache/${KBUILD#"$CACHE"/} BPFWG_WT=/cache/${WT#"$CACHE"/}" >>"$run/env"
 	cpu=${VM_CPU:-max}
 	[[ $accel == kvm && -z ${VM_CPU:-} ]] && cpu=host
