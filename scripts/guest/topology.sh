@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced in the guest: the gateway topology used by the demo and the
-# end-to-end tests.
+# end-to-end tests, and log_wait.
 #
 #   cli --- gwa ===(WireGuard over veth "u0")=== gwb --- srv
 #   10.1.0.2   10.1.0.1 | 192.0.2.1   192.0.2.2 | 10.2.0.1   10.2.0.2
@@ -10,6 +10,19 @@
 # shellcheck shell=bash
 
 NSS=(cli gwa gwb srv)
+
+# log_wait FILE PATTERN [PID]: until a line of FILE matches PATTERN, for
+# 10 s at most, and only while process PID (if given) lives. Programs say
+# when they are ready (bpfwg "attached", tcpdump "listening on"), which
+# takes seconds on a busy machine.
+log_wait() {
+	for _ in $(seq 100); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		[[ -z ${3:-} ]] || kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
 
 # Each ip or wg command costs a process start, slow under TCG: the
 # namespaces are set up with one "ip -batch" each.
