@@ -67,8 +67,13 @@ vm_run() {
 	# A command runs on a snapshot of the repository, so that editing it
 	# meanwhile cannot change a script that bash is reading; an interactive
 	# shell sees the live tree.
-	local repo=$TOP
+	# The guest caches the 9p shares that do not change while it runs
+	# (cache=loose): the root image always, the build for a command. Under
+	# TCG each exec then makes no 9p round trips: a process starts in a
+	# third less time, "ip netns add" in half.
+	local repo=$TOP p9cache=
 	if [[ ${1:-} != --interactive ]]; then
+		p9cache=loose
 		printf '%s\n' "$*" >"$run/cmd"
 		repo=$run/repo
 		# Not the cache, should it be in the repository.
@@ -100,7 +105,7 @@ vm_run() {
 		-device virtio-9p-pci,fsdev=cache,mount_tag=cache
 		-fsdev "local,id=vmrun,path=$run,security_model=none,multidevs=remap"
 		-device virtio-9p-pci,fsdev=vmrun,mount_tag=vmrun
-		-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000 ro init=/sbin/bpfwg-init ${VM_APPEND:-}")
+		-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
 	if [[ ${1:-} == --interactive ]]; then
 		"${qemu[@]}"
 		return
