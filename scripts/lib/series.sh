@@ -156,16 +156,31 @@ check_shellcheck() {
 	(cd "$TOP" && shellcheck -x scripts/bpfwg scripts/guest/* .ci/run)
 }
 
-# Build the kernel after every patch of the series, in a worktree of its
-# own: a check run meanwhile recreates $CHECK_WT.
+# Build after every patch of the series, in a worktree of its own (a check
+# run meanwhile recreates $CHECK_WT): the kernel, and what the patch touches
+# of the BPF selftests (the pruned build with the listed tests the series
+# has so far) and of samples/bpf (bpfwg).
 BISECT_WT=$CACHE/wt-bisect
 check_bisect() {
-	local c
+	local c touched
 	fresh_worktree "$BISECT_WT" "$(git -C "$CHECK_WT" rev-parse HEAD)"
 	for c in $(git -C "$BISECT_WT" rev-list --reverse "$BASE_TAG"..HEAD); do
 		git -C "$BISECT_WT" checkout -q "$c"
 		log "bisect: building $(git -C "$BISECT_WT" log -1 --format=%s)"
-		WT=$BISECT_WT KBUILD=$(build_dir bisect) build_kernel >/dev/null || return 1
+		touched=$(git -C "$BISECT_WT" diff-tree --no-commit-id --name-only -r "$c")
+		(
+			WT=$BISECT_WT
+			KBUILD=$(build_dir bisect)
+			build_kernel >/dev/null || exit 1
+			if grep -q '^tools/testing/selftests/bpf/' <<<"$touched"; then
+				log "bisect: building the selftests"
+				SELFTESTS_PARTIAL=1 build_selftests
+			fi
+			if grep -q '^samples/bpf/' <<<"$touched"; then
+				log "bisect: building samples/bpf"
+				build_samples
+			fi
+		) || { log "bisect: the build fails after $(git -C "$BISECT_WT" log -1 --format='%h ("%s")')"; return 1; }
 	done
 }
 
