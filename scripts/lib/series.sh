@@ -172,9 +172,14 @@ check_bisect() {
 			WT=$BISECT_WT
 			KBUILD=$(build_dir bisect)
 			build_kernel >/dev/null || exit 1
+			export SELFTESTS_PARTIAL=1
 			if grep -q '^tools/testing/selftests/bpf/' <<<"$touched"; then
-				log "bisect: building the selftests"
-				SELFTESTS_PARTIAL=1 build_selftests
+				if [[ -n $(selftests_files "$WT/tools/testing/selftests/bpf") ]]; then
+					log "bisect: building the selftests"
+					build_selftests
+				else
+					log "bisect: none of the listed selftests yet"
+				fi
 			fi
 			if grep -q '^samples/bpf/' <<<"$touched"; then
 				log "bisect: building samples/bpf"
