@@ -25,7 +25,10 @@ cmd_setup() {
 }
 
 # Tally "NAME: ok|FAIL" lines into the closing "N passed, N failed" line.
+# FAILURES: what each failed test printed, repeated just above that line,
+# where a log cut to its last part still shows why.
 RESULTS=
+FAILURES=
 result() {
 	RESULTS+="$1 $2"$'\n'
 	echo "result $1: $2"
@@ -42,6 +45,23 @@ tally_test_progs() {
 		for (k in r) print k, r[k]
 		for (k in top) if (!has[k]) print k, top[k]
 	}' "$1" | sort
+}
+
+# failure_details OUTPUT: for every test_progs subtest (or test) that
+# failed, the lines it printed, and for every failed suite the lines before
+# its verdict; at most 40 lines each.
+failure_details() {
+	awk '
+	function show(name,   i, from) {
+		print "-- " name
+		from = n > 40 ? n - 40 : 0
+		for (i = from; i < n; i++) print buf[i]
+	}
+	/^#[0-9]+(\/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)/ {
+		split($2, a, ":"); if (a[2] == "FAIL") show(a[1]); n = 0; next }
+	/^suite [^ ]+: FAIL$/ { show(substr($2, 1, length($2) - 1)); n = 0; next }
+	/^suite [^ ]+: ok$/ || /^== / { n = 0; next }
+	{ buf[n++] = $0 }' "$1"
 }
 
 # run-tests in three guests at once (BPFWG_SUITE tests, netns and rekey),
@@ -83,6 +103,9 @@ vm_results() {
 	*) result "vm-exit-$1" FAIL ;;
 	esac
 	[[ -f $out ]] || return 0
+	local details
+	details=$(failure_details "$out")
+	[[ -z $details ]] || FAILURES+=$details$'\n'
 	while read -r name st; do
 		[[ $st == OK ]] && st=ok || st=FAIL
 		result "$name" "$st"
@@ -108,6 +131,11 @@ cmd_test() {
 	passed=$(grep -c ' ok$' <<<"$RESULTS" || true)
 	failed=$(grep -c ' FAIL$' <<<"$RESULTS" || true)
 	if ((passed + failed == 0)); then failed=1; fi
+	if ((failed)); then
+		echo "== failures"
+		grep ' FAIL$' <<<"$RESULTS"
+		printf '%s' "$FAILURES"
+	fi
 	echo "$passed passed, $failed failed"
 	((failed == 0))
 }
