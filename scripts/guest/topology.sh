@@ -12,11 +12,11 @@
 NSS=(cli gwa gwb srv)
 
 # log_wait FILE PATTERN [PID]: until a line of FILE matches PATTERN, for
-# 10 s at most, and only while process PID (if given) lives. Programs say
+# 30 s at most, and only while process PID (if given) lives. Programs say
 # when they are ready (bpfwg "attached", tcpdump "listening on"), which
 # takes seconds on a busy machine.
 log_wait() {
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		grep -q -- "$2" "$1" 2>/dev/null && return 0
 		[[ -z ${3:-} ]] || kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.1

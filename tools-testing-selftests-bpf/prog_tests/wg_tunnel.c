@@ -1165,7 +1165,8 @@ static void test_teardown(struct wg_kfuncs *k)
 	__u32 count;
 
 	k->bss->dec_mode = DEC_DECRYPT;
-	SYS(out, "ip netns exec %s ping -q -i 0.01 -c 300 -W 1 10.0.0.1 >/dev/null 2>&1 &", NS_B);
+	/* Until stopped below: the steps in between are slow on a busy machine. */
+	SYS(out, "ip netns exec %s ping -q -i 0.01 -c 6000 -W 1 10.0.0.1 >/dev/null 2>&1 &", NS_B);
 	usleep(300000);
 	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/b.pub) remove", NS_A, keydir);
 	usleep(300000);
