@@ -49,14 +49,20 @@ tally_test_progs() {
 
 # failure_details OUTPUT: for every test_progs subtest (or test) that
 # failed, the lines it printed, and for every failed suite the lines before
-# its verdict; at most 40 lines each.
+# its verdict: the last 40 lines, after the failed assertions (test_progs'
+# "...:FAIL:..." lines) among those before. test_progs repeats the logs of
+# its failures after "All error logs:", until its "Summary:": read them once.
 failure_details() {
 	awk '
 	function show(name,   i, from) {
+		if (!n) return
 		print "-- " name
 		from = n > 40 ? n - 40 : 0
+		for (i = 0; i < from; i++) if (buf[i] ~ /:FAIL:/) print buf[i]
 		for (i = from; i < n; i++) print buf[i]
 	}
+	/^All error logs:$/ { again = 1; next }
+	again { if (/^Summary: /) { again = 0; n = 0 } next }
 	/^#[0-9]+(\/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)/ {
 		split($2, a, ":"); if (a[2] == "FAIL") show(a[1]); n = 0; next }
 	/^suite [^ ]+: FAIL$/ { show(substr($2, 1, length($2) - 1)); n = 0; next }
