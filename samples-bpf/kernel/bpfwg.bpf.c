@@ -67,13 +67,13 @@ extern void bpf_wg_peer_put(struct bpf_wg_peer *peer) __ksym;
 extern int bpf_wg_endpoint_tuple_get(struct bpf_wg_peer *peer,
 				     struct bpf_sock_tuple *tuple,
 				     u32 tuple__sz) __ksym;
-extern int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
+extern int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 inner_len,
 			      struct bpf_wg_peer *peer) __ksym;
-extern int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+extern int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
+			      u32 inner_len, struct bpf_wg_peer *peer) __ksym;
+extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 nh_offset,
 			      struct bpf_wg_peer *peer) __ksym;
-extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
-			      struct bpf_wg_peer *peer) __ksym;
-extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 nh_offset,
 			      struct bpf_wg_peer *peer) __ksym;
 
 extern s64 bpf_xdp_csum(struct xdp_md *ctx, u32 offset, u32 len,
@@ -336,17 +336,17 @@ wg_by_port(void *ctx, bool xdp, __u16 port)
 }
 
 static __always_inline int wg_encrypt(void *ctx, bool xdp, __u32 off,
-				      __u32 len, struct bpf_wg_peer *peer)
+				      __u32 inner_len, struct bpf_wg_peer *peer)
 {
-	return xdp ? bpf_xdp_wg_encrypt(ctx, off, len, peer) :
-		     bpf_skb_wg_encrypt(ctx, off, len, peer);
+	return xdp ? bpf_xdp_wg_encrypt(ctx, off, inner_len, peer) :
+		     bpf_skb_wg_encrypt(ctx, off, inner_len, peer);
 }
 
-static __always_inline int wg_decrypt(void *ctx, bool xdp, __u32 off,
-				      __u32 len, struct bpf_wg_peer *peer)
+static __always_inline int wg_decrypt(void *ctx, bool xdp, __u32 nh_off,
+				      struct bpf_wg_peer *peer)
 {
-	return xdp ? bpf_xdp_wg_decrypt(ctx, off, len, peer) :
-		     bpf_skb_wg_decrypt(ctx, off, len, peer);
+	return xdp ? bpf_xdp_wg_decrypt(ctx, nh_off, peer) :
+		     bpf_skb_wg_decrypt(ctx, nh_off, peer);
 }
 
 static __always_inline __u16 csum_fold(__u64 sum)
@@ -842,6 +842,8 @@ static __always_inline enum bpfwg_stat encrypt_err(int err)
 		return BPFWG_PASS_MTU;
 	case -EOPNOTSUPP:
 		return BPFWG_PASS_UNSUPPORTED;
+	case -ENOSPC:
+		return BPFWG_PASS_NO_ROOM;
 	default:
 		return BPFWG_PASS_ERROR;
 	}
@@ -861,9 +863,8 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	__u32 padded, msg_len, udp_len, outer_len, out_mtu, flags, *mark;
 	struct bpf_sock_tuple t = {};
 	struct bpf_fib_lookup fib;
-	static const __u8 zero[WG_PADDING];
 	int family, head, tail, rc, err;
-	__u32 trailing, off, pad;
+	__u32 trailing, off;
 	struct outer o;
 	__u8 saved[12];
 
@@ -871,7 +872,9 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	if (family != AF_INET && family != AF_INET6)
 		return pass(BPFWG_PASS_NO_ENDPOINT);
 
-	/* calculate_skb_padding() */
+	/* The room the kernel pads the inner packet into, as
+	 * calculate_skb_padding() does; it writes the zeroes.
+	 */
 	padded = (ip->len + WG_PADDING - 1) & ~(WG_PADDING - 1);
 	if (padded > mtu)
 		padded = mtu;
@@ -936,14 +939,13 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	if (load(p->ctx, xdp, off, saved, sizeof(saved)) ||
 	    decrement_ttl(p->ctx, xdp, off, ip->family))
 		goto undo_err;
-	/* Zeroes, not whatever followed the IP packet. */
-	pad = (padded - ip->len) & (WG_PADDING - 1);
-	if (pad && store(p->ctx, xdp, off + ip->len, zero, pad))
-		goto undo_err;
 
 	off -= WG_DATA_HLEN;
-	err = wg_encrypt(p->ctx, xdp, off, msg_len, peer);
-	if (err) {
+	err = wg_encrypt(p->ctx, xdp, off, ip->len, peer);
+	/* -EFAULT, or sealed to another length: the MTU changed meanwhile. */
+	if (err == -EFAULT || (err > 0 && err != msg_len))
+		return drop(BPFWG_DROP_ERROR);
+	if (err < 0) {
 		if (store(p->ctx, xdp, off + WG_DATA_HLEN, saved,
 			  sizeof(saved)) ||
 		    reshape_undo(p, xdp, head, tail, ip->len, ip->family,
@@ -1178,7 +1180,6 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 	if (len < sizeof(udp) + sizeof(msg) || off + len - sizeof(udp) > p->len ||
 	    load(p->ctx, xdp, off, &msg, sizeof(msg)))
 		return V_PASS;
-	len -= sizeof(udp);
 	if (msg.type < 1 || msg.type > WG_MSG_DATA || msg.reserved[0] ||
 	    msg.reserved[1] || msg.reserved[2])
 		return V_PASS;
@@ -1204,9 +1205,10 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 		bpf_wg_peer_put(peer);
 		return pass(BPFWG_PASS_UNSUPPORTED);
 	}
-	ret = wg_decrypt(p->ctx, xdp, off, len, peer);
+	ret = wg_decrypt(p->ctx, xdp, p->l3off, peer);
 	bpf_wg_peer_put(peer);
 
+	/* Errors that leave the message untouched, but a replay. */
 	switch (ret) {
 	case 0:
 		return drop(BPFWG_DROP_KEEPALIVE);
@@ -1214,6 +1216,7 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 	case -ENOKEY:
 	case -EPERM:
 	case -EOPNOTSUPP:
+	case -ENETDOWN:
 		return pass(decrypt_err(ret));
 	case -EFAULT:
 		return drop(BPFWG_DROP_ERROR);

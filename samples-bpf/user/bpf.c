@@ -79,7 +79,7 @@ static int check_kfuncs(void)
 			goto out;
 		}
 		if (!btf_has_func(wg, "bpf_xdp_wg_encrypt")) {
-			pr_err("this kernel's WireGuard has no BPF kfuncs (bpf_xdp_wg_encrypt)\n");
+			pr_err("this kernel's WireGuard has no BPF kfuncs: it needs CONFIG_WIREGUARD_BPF=y\n");
 			goto out;
 		}
 	}

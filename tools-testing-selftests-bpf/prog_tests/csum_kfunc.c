@@ -18,6 +18,7 @@ struct csum_range {
 };
 
 #include "csum_kfunc.skel.h"
+#include "csum_kfunc_fail.skel.h"
 
 #define NR_RANGES	64
 #define NS_A		"csum_kfunc_a"
@@ -389,4 +390,9 @@ void test_csum_kfunc(void)
 	if (test__start_subtest("bench"))
 		test_bench(skel);
 	csum_kfunc__destroy(skel);
+}
+
+void test_csum_kfunc_verifier(void)
+{
+	RUN_TESTS(csum_kfunc_fail);
 }

@@ -29,6 +29,8 @@
 #define FRAME_MAX	8192
 #define PULL_NONE	0xffffffff
 #define PULL_HEADERS	128
+/* Offset of a WireGuard message in an IPv4 underlay frame */
+#define MSG_OFF4	(14 + 20 + 8)
 
 enum { WG_INIT = 1, WG_RESP = 2, WG_COOKIE = 3, WG_DATA = 4 };
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
@@ -280,6 +282,14 @@ static void build_frame(struct frame *f, const struct addrs *outer,
 	f->len = f->msg_off + f->msg_len;
 }
 
+static bool all_zero(const __u8 *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
 /* The outer UDP checksum, once the payload is final (IPv4 may leave it 0). */
 static void finish_frame(struct frame *f)
 {
@@ -492,7 +502,7 @@ static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
 	inet_pton(inner->family, inner->b, k->bss->inner_daddr);
 	k->bss->inner_daddr_len = inner->family == AF_INET ? 4 : 16;
 	k->bss->msg_off = f->msg_off;
-	k->bss->msg_len = f->msg_len;
+	k->bss->inner_len = f->inner_len;
 	tok = open_netns(NS_A);
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		return -1;
@@ -542,9 +552,9 @@ static void test_encrypt(struct wg_tunnel *skel, struct wg_kfuncs *k, bool xdp,
 		goto out;
 	if (run_encrypt(k, xdp, &f, inner, out, &out_len))
 		goto out;
-	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt");
 	check_tuple(k, outer);
-	if (!ASSERT_EQ(out_len, f.len, "length unchanged") || k->bss->encrypt_ret)
+	if (!ASSERT_EQ(out_len, f.len, "length unchanged") || k->bss->encrypt_ret != f.msg_len)
 		goto out;
 	ASSERT_EQ(out[f.msg_off], WG_DATA, "message type");
 	ASSERT_OK(wg_transfer(NS_A, 'b', &rx1, &tx1), "wg show");
@@ -576,7 +586,7 @@ static void test_counters(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	inet_pton(AF_INET, over4.b, k->bss->inner_daddr);
 	k->bss->inner_daddr_len = 4;
 	k->bss->msg_off = f.msg_off;
-	k->bss->msg_len = f.msg_len;
+	k->bss->inner_len = f.inner_len;
 	topts.data_in = f.buf;
 	topts.data_size_in = f.len;
 	if (!ASSERT_OK(wg_transfer(NS_A, 'b', &a_rx0, &a_tx0), "wg show A") ||
@@ -590,7 +600,7 @@ static void test_counters(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(k->progs.xdp_encrypt), &topts),
 		  "test_run");
 	close_netns(tok);
-	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt");
 	SYS(out, "while pgrep -x ping >/dev/null; do sleep 0.2; done; sleep 1");
 	if (ASSERT_OK(wg_transfer(NS_A, 'b', &a_rx1, &a_tx1), "wg show A") &&
 	    ASSERT_OK(wg_transfer(NS_B, 'a', &b_rx1, &b_tx1), "wg show B")) {
@@ -603,9 +613,10 @@ out:
 }
 
 /*
- * The message length BPF produces for an inner packet equals the native
- * path's for the same inner packet, MTU edge included; beyond the MTU the
- * kfunc leaves the packet to the stack.
+ * The message length the kfunc produces for an inner packet equals the
+ * native path's for the same inner packet, MTU edge included, whatever
+ * room the program left; beyond the MTU the kfunc leaves the packet to the
+ * stack.
  */
 static void test_padding(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
@@ -625,10 +636,12 @@ static void test_padding(struct wg_tunnel *skel, struct wg_kfuncs *k)
 		    !ASSERT_TRUE(recv_payload(srv, payloads[i]), "native delivered"))
 			break;
 		build_frame(&f, &under4, &over4, payloads[i]);
-		ASSERT_EQ(f.msg_len, skel->bss->last_data_len, "same length as native");
+		/* Room for a whole padding unit more than needed. */
+		f.len += 16;
 		if (run_encrypt(k, true, &f, &over4, out, &out_len))
 			break;
-		ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+		ASSERT_GT(skel->bss->last_data_len, 0, "native length");
+		ASSERT_EQ(k->bss->encrypt_ret, skel->bss->last_data_len, "same length as native");
 	}
 	/* One byte over the MTU: -EMSGSIZE, the stack sends the ICMP error. */
 	build_frame(&f, &under4, &over4, WG_MTU - 28 + 1);
@@ -637,7 +650,86 @@ static void test_padding(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	close(srv);
 }
 
-/* Bad offsets and lengths, for both program types. */
+/*
+ * Whatever the program left in the room after the inner packet, the kernel
+ * pads with zeroes: B decrypts A's message with BPF and sees them.
+ */
+static void test_padding_zeroes(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	static struct frame f;
+	static __u8 out[FRAME_MAX];
+	struct wg_kfuncs *kb;
+	__u32 out_len, count, pad_off, pad_len;
+
+	kb = wg_kfuncs__open_and_load();
+	if (!ASSERT_OK_PTR(kb, "kfuncs skel for B"))
+		return;
+	if (!ASSERT_OK(wg_set_peer_b(under4.b), "endpoint"))
+		goto out;
+	ping_through(skel, "10.0.0.2");
+	build_frame(&f, &under4, &over4, 101);	/* 129 bytes, 15 of padding */
+	pad_off = f.msg_off + 16 + f.inner_len;
+	pad_len = f.msg_len - 32 - f.inner_len;
+	if (!ASSERT_EQ(pad_len, 15, "padding length") ||
+	    !ASSERT_LE(f.len, sizeof(kb->bss->post), "frame fits post[]"))
+		goto out;
+	memset(f.buf + pad_off, 0xa5, pad_len + 16);
+	if (run_encrypt(k, true, &f, &over4, out, &out_len) ||
+	    !ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt"))
+		goto out;
+	memcpy(f.buf, out, out_len);
+	finish_frame(&f);
+	if (attach_xdp(NS_B, kb->progs.xdp_decrypt))
+		goto out;
+	count = kb->bss->dec_count;
+	if (!inject(NS_A, f.buf, f.len) &&
+	    ASSERT_TRUE(moved(&kb->bss->dec_count, count), "B's program ran")) {
+		ASSERT_EQ(kb->bss->dec_ret, f.inner_len, "B decrypted");
+		ASSERT_TRUE(all_zero(kb->bss->post + pad_off, pad_len), "zero padding");
+	}
+	attach_xdp(NS_B, skel->progs.wg_count);
+out:
+	wg_kfuncs__destroy(kb);
+}
+
+/*
+ * A device that is down is not found, and nothing starts a handshake on it;
+ * once it is up again, encrypting works.
+ */
+static void test_device_down(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	static struct frame f;
+	static __u8 out[FRAME_MAX];
+	__u32 out_len;
+	__u64 inits;
+	int xdp;
+
+	ping_through(skel, "10.0.0.2");
+	build_frame(&f, &under4, &over4, 100);
+	/* Keep the IPv6 addresses of wg0 for the subtests after this one. */
+	SYS(out, "ip netns exec %s sysctl -qw net.ipv6.conf.wg0.keep_addr_on_down=1", NS_A);
+	SYS(out, "ip -n %s link set wg0 down", NS_A);
+	inits = skel->bss->msgs[WG_INIT];
+	for (xdp = 0; xdp < 2; xdp++) {
+		if (run_encrypt(k, xdp, &f, &over4, out, &out_len))
+			continue;
+		ASSERT_EQ(k->bss->encrypt_ret, NO_DEVICE, "down: not found");
+		ASSERT_OK(memcmp(out, f.buf, f.len), "packet untouched");
+	}
+	usleep(200000);
+	ASSERT_EQ(skel->bss->msgs[WG_INIT], inits, "no handshake");
+	SYS(out, "ip -n %s link set wg0 up", NS_A);
+	ping_through(skel, "10.0.0.2");
+	if (!run_encrypt(k, true, &f, &over4, out, &out_len))
+		ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "up again");
+out:
+	SYS_NOFAIL("ip -n %s link set wg0 up", NS_A);
+}
+
+/*
+ * Bad offsets and no room for the padding and the tag, for both program
+ * types: refused, the packet left as it was.
+ */
 static void test_encrypt_bounds(struct wg_kfuncs *k)
 {
 	static struct frame f;
@@ -646,15 +738,16 @@ static void test_encrypt_bounds(struct wg_kfuncs *k)
 	int xdp;
 
 	for (xdp = 0; xdp < 2; xdp++) {
-		build_frame(&f, &under4, &over4, 100);
-		f.msg_len = f.len - f.msg_off + 1;	/* one byte past the end */
+		build_frame(&f, &under4, &over4, 101);	/* 11 bytes of padding */
+		f.len -= 1;				/* one byte short */
+		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len)) {
+			ASSERT_EQ(k->bss->encrypt_ret, -ENOSPC, "no room");
+			ASSERT_OK(memcmp(out, f.buf, f.len), "packet untouched");
+		}
+		f.msg_off = f.len + 1;			/* beyond the packet */
 		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len))
 			ASSERT_EQ(k->bss->encrypt_ret, -EINVAL, "past the end");
-		f.msg_len = 31;				/* shorter than header + tag */
-		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len))
-			ASSERT_EQ(k->bss->encrypt_ret, -EINVAL, "too short");
 		f.msg_off = 0xfffffff0;			/* offset + length wraps */
-		f.msg_len = 0x20;
 		if (!run_encrypt(k, xdp, &f, &over4, out, &out_len))
 			ASSERT_EQ(k->bss->encrypt_ret, -EINVAL, "wrapping");
 	}
@@ -685,11 +778,11 @@ static void test_no_keypair(struct wg_tunnel *skel, struct wg_kfuncs *k)
 		usleep(20000);
 	ASSERT_GT(skel->bss->msgs[WG_INIT], inits, "handshake started");
 	for (i = 0; i < 100; i++) {
-		if (run_encrypt(k, true, &f, &over4, out, &out_len) || !k->bss->encrypt_ret)
+		if (run_encrypt(k, true, &f, &over4, out, &out_len) || k->bss->encrypt_ret > 0)
 			break;
 		usleep(20000);
 	}
-	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt after the handshake");
+	ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt after the handshake");
 out:
 	return;
 }
@@ -779,11 +872,15 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 		ASSERT_STREQ(endpoint, want, "roamed");
 	memcpy(frame, k->bss->frame, len);
 
+	/* Refused before decryption: nothing is written. */
 	ASSERT_EQ(dec_inject(k, frame, len), -EALREADY, "replay");
+	ASSERT_OK(memcmp(k->bss->post, frame, len), "replay left as it was");
 
 	memcpy(bad, frame, len);
 	bad[len - 1] ^= 1;
 	ASSERT_EQ(dec_inject(k, bad, len), -EBADMSG, "tampered tag");
+	ASSERT_TRUE(all_zero(k->bss->post + msg_off, len - msg_off), "tampered message wiped");
+	ASSERT_OK(memcmp(k->bss->post, bad, msg_off), "headers left as they were");
 
 	memcpy(bad, frame, len);
 	udp = (void *)(bad + udp_off);
@@ -806,9 +903,12 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	ASSERT_EQ(dec_inject(k, frame, len), -EPERM, "index of another peer");
 	k->bss->peer_by_addr = 0;
 
-	k->bss->len_delta = 1000;
-	ASSERT_EQ(dec_inject(k, frame, len), -EINVAL, "length beyond the packet");
-	k->bss->len_delta = 0;
+	/* The outer header is where the program says, not guessed. */
+	k->bss->nh_delta = 1;
+	ASSERT_EQ(dec_inject(k, frame, len), -EINVAL, "no IP header there");
+	k->bss->nh_delta = 1000;
+	ASSERT_EQ(dec_inject(k, frame, len), -EINVAL, "beyond the packet");
+	k->bss->nh_delta = 0;
 
 	/* Nothing above broke the session. */
 	ret = dec_native(k, inner, 41);
@@ -937,8 +1037,11 @@ static void test_keepalive_allowedips(struct wg_kfuncs *k)
 		SYS(out,
 		    "ip netns exec %s ping -q -c 1 -W 1 -I 10.9.9.9 10.0.0.1 >/dev/null 2>&1 || true",
 		    NS_B);
-		if (dec_wait(k, count))
+		if (dec_wait(k, count)) {
 			ASSERT_EQ(k->bss->dec_ret, -EACCES, "inner source not allowed");
+			ASSERT_TRUE(all_zero(k->bss->post + MSG_OFF4, k->bss->frame_len - MSG_OFF4),
+				    "refused plaintext wiped");
+		}
 	}
 out:
 	SYS_NOFAIL("ip -n %s addr del 10.9.9.9/32 dev wg0", NS_B);
@@ -966,7 +1069,8 @@ static void test_encrypt_frags(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	if (!ASSERT_GT(f.len, 4096, "beyond a page") ||
 	    run_encrypt(k, true, &f, &over4, out, &out_len))
 		goto close;
-	if (!ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt") || !ASSERT_EQ(out_len, f.len, "length"))
+	if (!ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt") ||
+	    !ASSERT_EQ(out_len, f.len, "length"))
 		goto close;
 	memcpy(f.buf, out, out_len);
 	finish_frame(&f);
@@ -1007,7 +1111,7 @@ static void test_encrypt_tc_paged(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	inet_pton(AF_INET, over4.b, k->bss->inner_daddr);
 	k->bss->inner_daddr_len = 4;
 	k->bss->msg_off = f.msg_off;
-	k->bss->msg_len = f.msg_len;
+	k->bss->inner_len = f.inner_len;
 	k->bss->fwd_len = f.len;
 	{
 		struct nstoken *tok = open_netns(NS_A);
@@ -1038,7 +1142,7 @@ static void test_encrypt_tc_paged(struct wg_tunnel *skel, struct wg_kfuncs *k)
 		goto detach;
 	ASSERT_TRUE(k->bss->fwd_cloned, "cloned");
 	ASSERT_FALSE(k->bss->fwd_nonlinear, "pulled");
-	ASSERT_EQ(k->bss->encrypt_ret, 0, "encrypt");
+	ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt");
 	ASSERT_TRUE(recv_payload(srv, payload), "B got the inner datagram");
 	ASSERT_TRUE(tap_got(tap, f.buf, f.len), "clone untouched");
 detach:
@@ -1235,6 +1339,10 @@ void test_wg_tunnel(void)
 		goto out;
 	if (test__start_subtest("padding"))
 		test_padding(skel, k);
+	if (test__start_subtest("padding_zeroes"))
+		test_padding_zeroes(skel, k);
+	if (test__start_subtest("device_down"))
+		test_device_down(skel, k);
 	if (test__start_subtest("counters_concurrent"))
 		test_counters(skel, k);
 	if (test__start_subtest("encrypt_xdp_frags"))

@@ -46,13 +46,14 @@ static __always_inline int tc_nonlinear(struct __sk_buff *ctx)
 }
 
 /*
- * Encrypt: msg_len bytes at msg_off for the peer that inner_daddr is routed
- * to on the WireGuard device wg_ifindex. The test runs it on a frame it built.
+ * Encrypt: the message at msg_off, whose inner packet of inner_len bytes
+ * follows its header, for the peer that inner_daddr is routed to on the
+ * WireGuard device wg_ifindex. The test runs it on a frame it built.
  */
 __u32 wg_ifindex;
 __u8 inner_daddr[16];
 __u32 inner_daddr_len;
-__u32 msg_off, msg_len;
+__u32 msg_off, inner_len;
 int encrypt_ret, tuple_ret;
 struct bpf_sock_tuple tuple;
 
@@ -76,7 +77,7 @@ static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
 		if (peer) {							\
 			tuple_ret = bpf_wg_endpoint_tuple_get(peer, &tuple,	\
 							      sizeof(tuple));	\
-			encrypt_ret = encrypt(__ctx, msg_off, msg_len, peer);	\
+			encrypt_ret = encrypt(__ctx, msg_off, inner_len, peer);	\
 			bpf_wg_peer_put(peer);					\
 		}								\
 		bpf_wg_device_put(wg);						\
@@ -118,7 +119,7 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
 	fwd_cloned = cloned;
 	fwd_nonlinear = tc_nonlinear(ctx);
 	ENCRYPT(bpf_skb_wg_device_get_by_index, bpf_skb_wg_encrypt, ctx);
-	if (encrypt_ret || bpf_skb_load_bytes(ctx, 0, mac, sizeof(mac))) {
+	if (encrypt_ret <= 0 || bpf_skb_load_bytes(ctx, 0, mac, sizeof(mac))) {
 		fwd_count++;
 		return TC_ACT_SHOT;
 	}
@@ -134,24 +135,25 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
  * captured (the frame's first bytes, as they arrived) and, in DEC_DECRYPT
  * mode, decrypted with the peer found by the receiver index (or, with
  * peer_by_addr set, by the AllowedIPs of peer_addr), then dropped so that
- * the test sees every result. len_delta is added to the message length
- * passed to the kfunc.
+ * the test sees every result. nh_delta is added to the offset of the outer
+ * IP header passed to the kfunc. What the kfunc left of the frame is in
+ * post[].
  */
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
 
 __u32 dec_mode;
 __u16 wg_port = 51820;
-__u32 len_delta;
+__u32 nh_delta;
 __u32 peer_by_addr;
 __u8 peer_addr[4];
 int dec_ret, dec_cloned, dec_nonlinear;
 __u32 dec_count, keepalives;
-__u8 frame[8192];
+__u8 frame[8192], post[256];
 __u32 frame_len;
 __u8 plain[128];
 
 struct wg_msg {
-	__u32 off, len;
+	__u32 nh, off, len;
 	__le32 idx;
 };
 
@@ -184,6 +186,7 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	if ((void *)(type + 2) > data_end || udp->dest != bpf_htons(wg_port) ||
 	    *type != bpf_htonl(WG_DATA << 24) || bpf_ntohs(udp->len) < 8)
 		return -1;
+	m->nh = sizeof(*eth);
 	m->off = (void *)type - data;
 	m->len = bpf_ntohs(udp->len) - 8;
 	m->idx = type[1];
@@ -230,13 +233,18 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 		peer = bpf_wg_peer_hashtable_lookup(wg, m.idx);
 	dec_ret = NO_PEER;
 	if (peer) {
-		dec_ret = xdp ? bpf_xdp_wg_decrypt(ctx, m.off, m.len + len_delta, peer) :
-				bpf_skb_wg_decrypt(ctx, m.off, m.len + len_delta, peer);
+		dec_ret = xdp ? bpf_xdp_wg_decrypt(ctx, m.nh + nh_delta, peer) :
+				bpf_skb_wg_decrypt(ctx, m.nh + nh_delta, peer);
 		bpf_wg_peer_put(peer);
 	}
 	bpf_wg_device_put(wg);
 	if (dec_ret == 0)
 		keepalives++;
+	n = frame_len < sizeof(post) ? frame_len : sizeof(post);
+	barrier_var(n);
+	n &= 2 * sizeof(post) - 1;
+	if (n >= ETH_HLEN && n <= sizeof(post))
+		xdp ? bpf_xdp_load_bytes(ctx, 0, post, n) : bpf_skb_load_bytes(ctx, 0, post, n);
 	n = dec_ret < sizeof(plain) ? dec_ret : sizeof(plain);
 	if (dec_ret > 0)
 		xdp ? bpf_xdp_load_bytes(ctx, m.off + WG_HDR_LEN, plain, n) :

@@ -39,13 +39,13 @@ bpf_wg_peer_hashtable_lookup(struct bpf_wg_device *wg, __le32 idx) __ksym;
 void bpf_wg_peer_put(struct bpf_wg_peer *peer) __ksym;
 int bpf_wg_endpoint_tuple_get(struct bpf_wg_peer *peer,
 			      struct bpf_sock_tuple *tuple, u32 tuple__sz) __ksym;
-int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
+int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 inner_len,
 		       struct bpf_wg_peer *peer) __ksym;
-int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 inner_len,
 		       struct bpf_wg_peer *peer) __ksym;
-int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
+int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 nh_offset,
 		       struct bpf_wg_peer *peer) __ksym;
-int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset, u32 length,
+int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 nh_offset,
 		       struct bpf_wg_peer *peer) __ksym;
 
 #endif /* __WG_KFUNCS_H */
