@@ -139,10 +139,12 @@ extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
 #define EACCES		13
 #define EFAULT		14
 #define EINVAL		22
+#define ENOSPC		28
 #define EPROTO		71
 #define EBADMSG		74
 #define EMSGSIZE	90
 #define EOPNOTSUPP	95
+#define ENETDOWN	100
 #define EALREADY	114
 #define ENOKEY		126
 

@@ -239,11 +239,15 @@ static void fill_payload(__u8 *p, size_t len, __u8 seed)
 }
 
 /* WireGuard's padding: to a multiple of 16, never beyond the MTU. */
+/* The MTU of both wg0 devices: WG_MTU, or 8000 with jumbo(). */
+static size_t wg_mtu = WG_MTU;
+
+/* The padded length of a plaintext, as calculate_skb_padding() has it. */
 static size_t padded_len(size_t len)
 {
 	size_t padded = (len + 15) & ~15;
 
-	return len > WG_MTU ? len : padded > WG_MTU ? WG_MTU : padded;
+	return len > wg_mtu ? len : padded > wg_mtu ? wg_mtu : padded;
 }
 
 struct frame {
@@ -331,6 +335,7 @@ static int jumbo(bool on)
 	    NS_A, veth, NS_B, veth);
 	SYS(fail, "ip -n %s link set wg0 mtu %d && ip -n %s link set wg0 mtu %d",
 	    NS_A, wg, NS_B, wg);
+	wg_mtu = wg;
 	return 0;
 fail:
 	return -1;
@@ -846,7 +851,7 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	size_t udp_off = sizeof(struct ethhdr) + iplen, msg_off = udp_off + 8;
 	char want[64], endpoint[64];
 	__u64 rx0, tx0, rx1, tx1;
-	__u8 frame[256], bad[256];
+	__u8 frame[256], bad[256], fresh[256];
 	struct udphdr *udp;
 	__u32 len;
 	int ret;
@@ -876,11 +881,22 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	ASSERT_EQ(dec_inject(k, frame, len), -EALREADY, "replay");
 	ASSERT_OK(memcmp(k->bss->post, frame, len), "replay left as it was");
 
-	memcpy(bad, frame, len);
+	/* A message with a nonce not seen yet, tampered with: wiped. */
+	k->bss->dec_mode = DEC_CAPTURE;
+	k->bss->dec_ret = 0;	/* capturing leaves it as it is */
+	if (!ASSERT_GE(dec_native(k, inner, 40), 0, "capture"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_EQ(k->bss->frame_len, len, "same length"))
+		return;
+	memcpy(fresh, k->bss->frame, len);
+	memcpy(bad, fresh, len);
 	bad[len - 1] ^= 1;
 	ASSERT_EQ(dec_inject(k, bad, len), -EBADMSG, "tampered tag");
 	ASSERT_TRUE(all_zero(k->bss->post + msg_off, len - msg_off), "tampered message wiped");
 	ASSERT_OK(memcmp(k->bss->post, bad, msg_off), "headers left as they were");
+	/* The refused message did not take its nonce from the window. */
+	ASSERT_GT(dec_inject(k, fresh, len), 0, "same nonce, untampered");
 
 	memcpy(bad, frame, len);
 	udp = (void *)(bad + udp_off);

@@ -44,7 +44,7 @@ int cgroup_skb_csum(struct __sk_buff *ctx)
 }
 
 SEC("xdp")
-__failure __msg("arg#0 expected pointer to ctx, but got fp")
+__failure __msg("R1 expected pointer to ctx, but got fp")
 int xdp_stack_xdp_md(struct xdp_md *ctx)
 {
 	struct xdp_md md = {};

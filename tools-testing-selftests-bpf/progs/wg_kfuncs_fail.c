@@ -247,7 +247,7 @@ int xdp_forged_skb_decrypt(struct xdp_md *ctx)
 
 /* The context of the program's own type is required, not a copy of it. */
 SEC("xdp")
-__failure __msg("arg#0 expected pointer to ctx, but got fp")
+__failure __msg("R1 expected pointer to ctx, but got fp")
 int xdp_stack_xdp_md(struct xdp_md *ctx)
 {
 	struct xdp_md md = {};
@@ -277,7 +277,7 @@ int peer_as_device(struct __sk_buff *ctx)
 }
 
 SEC("xdp")
-__failure __msg("R1 is scalar expected STRUCT bpf_wg_device")
+__failure __msg("release kfunc bpf_wg_device_put expects referenced PTR_TO_BTF_ID passed to R1")
 int double_put(struct xdp_md *ctx)
 {
 	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, 1);
@@ -409,7 +409,7 @@ int addr_sz_too_large(struct xdp_md *ctx)
 }
 
 SEC("tc")
-__failure __msg("invalid write to stack")
+__failure __msg("R2 and R3 memory, len pair leads to invalid memory access")
 int tuple_sz_too_large(struct __sk_buff *ctx)
 {
 	struct bpf_sock_tuple t;
