@@ -258,7 +258,7 @@ int xdp_stack_xdp_md(struct xdp_md *ctx)
 
 /* A device where a peer is expected, and the reverse. */
 SEC("xdp")
-__failure __msg("expected pointer to STRUCT bpf_wg_peer but R1 has a pointer to STRUCT bpf_wg_device")
+__failure __msg("STRUCT bpf_wg_peer but R1 has a pointer to STRUCT bpf_wg_device")
 int device_as_peer(struct xdp_md *ctx)
 {
 	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, 1);
@@ -269,7 +269,7 @@ int device_as_peer(struct xdp_md *ctx)
 }
 
 SEC("tc")
-__failure __msg("expected pointer to STRUCT bpf_wg_device but R1 has a pointer to STRUCT bpf_wg_peer")
+__failure __msg("STRUCT bpf_wg_device but R1 has a pointer to STRUCT bpf_wg_peer")
 int peer_as_device(struct __sk_buff *ctx)
 {
 	WITH_TC_PEER(ctx, bpf_wg_device_put((struct bpf_wg_device *)peer));
