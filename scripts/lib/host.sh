@@ -47,6 +47,11 @@ cross_arm64() {
 }
 
 host_tests() {
+	if tally_self_test; then
+		result harness-tally ok
+	else
+		result harness-tally FAIL
+	fi
 	if objects_match "$WT/samples/bpf/bpfwg"; then
 		result bpf-objects-be-le ok
 	else

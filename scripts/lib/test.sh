@@ -35,16 +35,67 @@ result() {
 }
 
 # test_progs prints "#N/M test/subtest:OK|SKIP|FAIL" and "#N test:...";
-# count subtests, and a test only when it has none.
+# count subtests, and a test when it has none, or when it failed while
+# none of its subtests did (a failure in its setup or teardown).
 tally_test_progs() {
 	awk '
 	/^#[0-9]+\/[0-9]+ +[^ ]+:(OK|FAIL|SKIP)/ {
-		split($2, a, ":"); split(a[1], t, "/"); has[t[1]] = 1; r[a[1]] = a[2]; next }
+		split($2, a, ":"); split(a[1], t, "/"); has[t[1]] = 1; r[a[1]] = a[2]
+		if (a[2] == "FAIL") subfail[t[1]] = 1
+		next }
 	/^#[0-9]+ +[^ ]+:(OK|FAIL|SKIP)/ { split($2, a, ":"); top[a[1]] = a[2] }
 	END {
 		for (k in r) print k, r[k]
-		for (k in top) if (!has[k]) print k, top[k]
+		for (k in top)
+			if (!has[k] || (top[k] == "FAIL" && !subfail[k])) print k, top[k]
 	}' "$1" | sort
+}
+
+# The test_progs subtests the listed tests define (selftests.list): the
+# names each test_NAME() starts with test__start_subtest("..."), and the
+# programs of the objects it runs with RUN_TESTS(). A subtest missing from
+# a run's output is a failure.
+expected_subtests() {
+	local src=$WT/tools/testing/selftests/bpf t f
+	for t in $(selftests_list); do
+		f=$({ grep -l "^void test_$t(void)" "$src"/prog_tests/*.c || true; } | head -n 1)
+		[[ -n $f ]] || continue
+		awk -v t="$t" -v progs="$src/progs" '
+		$0 ~ "^void test_" t "\\(void\\)" { in_t = 1; next }
+		in_t && /^}/ { in_t = 0 }
+		in_t && match($0, /test__start_subtest\("[^"]+"\)/) {
+			print t "/" substr($0, RSTART + 21, RLENGTH - 23) }
+		in_t && match($0, /RUN_TESTS\([a-z0-9_]+\)/) {
+			obj = substr($0, RSTART + 10, RLENGTH - 11)
+			while ((getline line < (progs "/" obj ".c")) > 0) {
+				if (line ~ /^SEC\(/) sec = 3
+				else if (sec && match(line, /^int [a-z0-9_]+\(/)) {
+					print t "/" substr(line, 5, RLENGTH - 5); sec = 0
+				} else if (sec) sec--
+			}
+			close(progs "/" obj ".c")
+		}' "$f"
+	done | sort -u
+}
+
+# missing_subtests EXPECTED OUTPUT: the names in EXPECTED (one a line,
+# sorted) that the test_progs OUTPUT does not report.
+missing_subtests() {
+	comm -23 "$1" <(tally_test_progs "$2" | awk '{ print $1 }' | sort -u)
+}
+
+# The tally fed recorded logs, where it once reported green: a parent test
+# that failed after its subtests passed, a subtest that never ran, a run
+# cut short. Prints what it got wrong; fails if anything.
+tally_self_test() {
+	local got bad=0
+	got=$(tally_test_progs <(printf '%s\n' '#1/1     t/a:OK' '#1/2     t/b:OK' '#1       t:FAIL'))
+	[[ $got == $'t FAIL\nt/a OK\nt/b OK' ]] || { echo "aborted parent: $got"; bad=1; }
+	got=$(missing_subtests <(printf '%s\n' t/a t/b t/c) <(printf '%s\n' '#1/1     t/a:OK' '#1/3     t/c:OK' '#1       t:OK'))
+	[[ $got == t/b ]] || { echo "missing subtest: '$got'"; bad=1; }
+	got=$(missing_subtests <(printf '%s\n' t/a t/b) <(printf '%s\n' '#1/1     t/a:OK' 'BUG: kernel NULL pointer dereference'))
+	[[ $got == t/b ]] || { echo "crash mid-run: '$got'"; bad=1; }
+	return "$bad"
 }
 
 # failure_details OUTPUT: for every test_progs subtest (or test) that
@@ -116,6 +167,12 @@ vm_results() {
 		[[ $st == OK ]] && st=ok || st=FAIL
 		result "$name" "$st"
 	done < <(tally_test_progs "$out")
+	if grep -q '^== test_progs -t ' "$out"; then
+		while read -r name; do
+			echo "$name: expected, missing from the run's output"
+			result "$name" FAIL
+		done < <(missing_subtests <(expected_subtests) "$out")
+	fi
 	while read -r name st; do
 		result "$name" "$st"
 	done < <(sed -n 's/^suite \([^ ]*\): \(ok\|FAIL\)$/\1 \2/p' "$out")
