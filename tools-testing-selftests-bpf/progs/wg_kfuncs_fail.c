@@ -150,10 +150,10 @@ int tc_forged_xdp_md_by_port(struct __sk_buff *ctx)
 	return 0;
 }
 
-/* A real peer, found through the program's own context. */
-#define WITH_TC_PEER(ctx, stmt)							\
+/* A real peer, found through the program's own context with GET_BY_PORT. */
+#define WITH_PEER(get_by_port, ctx, stmt)					\
 ({										\
-	struct bpf_wg_device *__wg = bpf_skb_wg_device_get_by_port(ctx, 51820);	\
+	struct bpf_wg_device *__wg = get_by_port(ctx, 51820);			\
 	struct bpf_wg_peer *peer;						\
 										\
 	if (__wg) {								\
@@ -165,21 +165,8 @@ int tc_forged_xdp_md_by_port(struct __sk_buff *ctx)
 		bpf_wg_device_put(__wg);					\
 	}									\
 })
-
-#define WITH_XDP_PEER(ctx, stmt)						\
-({										\
-	struct bpf_wg_device *__wg = bpf_xdp_wg_device_get_by_port(ctx, 51820);	\
-	struct bpf_wg_peer *peer;						\
-										\
-	if (__wg) {								\
-		peer = bpf_wg_peer_hashtable_lookup(__wg, 1);			\
-		if (peer) {							\
-			stmt;							\
-			bpf_wg_peer_put(peer);					\
-		}								\
-		bpf_wg_device_put(__wg);					\
-	}									\
-})
+#define WITH_TC_PEER(ctx, stmt) WITH_PEER(bpf_skb_wg_device_get_by_port, ctx, stmt)
+#define WITH_XDP_PEER(ctx, stmt) WITH_PEER(bpf_xdp_wg_device_get_by_port, ctx, stmt)
 
 SEC("tc")
 __failure __msg("calling kernel function bpf_xdp_wg_encrypt is not allowed")
