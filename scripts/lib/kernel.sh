@@ -133,15 +133,20 @@ selftests_progs() {
 	printf '%s\n' "${!seen[@]}"
 }
 
+# selftest_file SRC NAME: the prog_tests file of SRC defining test_NAME(),
+# if any. No match is no error (set -e and pipefail hold in the process
+# substitutions that read it).
+selftest_file() {
+	{ grep -l "^void test_$2(void)" "$1"/prog_tests/*.c || true; } | head -n 1
+}
+
 # The prog_tests file defining test_NAME for each NAME in the list. With
 # SELFTESTS_PARTIAL set (a bisect build part way through the series), the
 # tests not there yet are left out, not an error.
 selftests_files() {
 	local src=$1 t f
 	for t in $(selftests_list); do
-		# No match is no error here (set -e and pipefail hold in the
-		# process substitution that selftests_prune reads).
-		f=$({ grep -l "^void test_$t(void)" "$src"/prog_tests/*.c || true; } | head -n 1)
+		f=$(selftest_file "$src" "$t")
 		if [[ -z $f ]]; then
 			[[ -n ${SELFTESTS_PARTIAL:-} ]] && continue
 			die "selftests.list: no test_$t() in prog_tests/"

@@ -58,7 +58,7 @@ tally_test_progs() {
 expected_subtests() {
 	local src=$WT/tools/testing/selftests/bpf t f
 	for t in $(selftests_list); do
-		f=$({ grep -l "^void test_$t(void)" "$src"/prog_tests/*.c || true; } | head -n 1)
+		f=$(selftest_file "$src" "$t")
 		[[ -n $f ]] || continue
 		awk -v t="$t" -v progs="$src/progs" '
 		$0 ~ "^void test_" t "\\(void\\)" { in_t = 1; next }
