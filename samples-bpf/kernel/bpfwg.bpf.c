@@ -75,6 +75,9 @@ extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 nh_offset,
 			      struct bpf_wg_peer *peer) __ksym;
 extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 nh_offset,
 			      struct bpf_wg_peer *peer) __ksym;
+extern int bpf_xdp_wg_deliver(struct xdp_md *ctx, u32 offset,
+			      struct bpf_wg_peer *peer) __ksym;
+extern u32 bpf_wg_device_ifindex(struct bpf_wg_device *wg) __ksym;
 
 extern s64 bpf_xdp_csum(struct xdp_md *ctx, u32 offset, u32 len,
 			__wsum seed) __ksym;
@@ -112,6 +115,7 @@ bpf_skb_ct_lookup(struct __sk_buff *ctx, struct bpf_sock_tuple *tuple,
 		  u32 tuple__sz, struct bpf_ct_opts___bpfwg *opts,
 		  u32 opts__sz) __ksym __weak;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
+extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
 
 #define ETH_ALEN	6
 #define ETH_HLEN	14
@@ -256,6 +260,8 @@ enum verdict {
 	V_PASS,
 	V_DROP,
 	V_REDIRECT,
+	V_INGRESS,	/* TC: into the ingress of out_ifindex, wg0 */
+	V_CONSUMED,	/* XDP: a copy went to the stack, drop the buffer */
 };
 
 struct pkt {
@@ -481,59 +487,97 @@ static __always_inline int decrement_ttl(void *ctx, bool xdp, __u32 off,
 	return store(ctx, xdp, off, &v4, sizeof(v4));
 }
 
-/* Conntrack mode: is the flow of this IP packet established? */
-static __always_inline bool ct_established(void *ctx, bool xdp, __u32 off,
-					   const struct ip_info *ip)
+/*
+ * Conntrack mode: 0 if the fast path may carry this IP packet, else why
+ * not. It carries TCP and UDP flows conntrack saw replies for (TCP: a
+ * completed handshake), which the forward hook of the firewall has thus
+ * accepted, and keeps their entries alive as the stack would. The rest
+ * takes the stack: new flows, ICMP (the conntrack kfuncs look up TCP and
+ * UDP only), TCP segments that change the connection's state (SYN, FIN,
+ * RST), and flows with NAT, which the stack translates.
+ */
+static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
+				    const struct ip_info *ip)
 {
 	struct bpf_ct_opts___bpfwg opts = {
 		.netns_id = BPF_F_CURRENT_NETNS,
 		.l4proto = ip->l4proto,
 	};
 	struct bpf_sock_tuple tuple = {};
+	const struct bpfwg_config *cfg = config();
+	unsigned long status;
 	struct nf_conn *ct;
-	__be16 ports[2];
-	bool ret;
-	__u32 sz;
+	__u8 l4[14];
+	__u32 sz, timeout = 0;
+	int ret = BPFWG_PASS_CT;
 
 	if (ip->fragment ||
 	    (ip->l4proto != IPPROTO_TCP && ip->l4proto != IPPROTO_UDP) ||
-	    load(ctx, xdp, off + ip->hdr_len, ports, sizeof(ports)))
-		return false;
+	    load(ctx, xdp, off + ip->hdr_len, l4,
+		 ip->l4proto == IPPROTO_TCP ? 14 : 4))
+		return BPFWG_PASS_CT;
+	/* TCP flags, byte 13: FIN 0x01, SYN 0x02, RST 0x04. */
+	if (ip->l4proto == IPPROTO_TCP && (l4[13] & 0x07))
+		return BPFWG_PASS_CT;
 	if (ip->family == AF_INET) {
 		tuple.ipv4.saddr = ip->saddr[0];
 		tuple.ipv4.daddr = ip->daddr[0];
-		tuple.ipv4.sport = ports[0];
-		tuple.ipv4.dport = ports[1];
+		__builtin_memcpy(&tuple.ipv4.sport, l4, 4);
 		sz = sizeof(tuple.ipv4);
 	} else {
 		__builtin_memcpy(tuple.ipv6.saddr, ip->saddr, 16);
 		__builtin_memcpy(tuple.ipv6.daddr, ip->daddr, 16);
-		tuple.ipv6.sport = ports[0];
-		tuple.ipv6.dport = ports[1];
+		__builtin_memcpy(&tuple.ipv6.sport, l4, 4);
 		sz = sizeof(tuple.ipv6);
 	}
-	if (!bpf_ksym_exists(bpf_ct_release))
-		return false;
+	if (!bpf_ksym_exists(bpf_ct_release) ||
+	    !bpf_ksym_exists(bpf_ct_change_timeout))
+		return BPFWG_PASS_CT;
 	if (xdp)
 		ct = bpf_xdp_ct_lookup(ctx, &tuple, sz, &opts, sizeof(opts));
 	else
 		ct = bpf_skb_ct_lookup(ctx, &tuple, sz, &opts, sizeof(opts));
 	if (!ct)
-		return false;
-	ret = ((struct nf_conn___bpfwg *)ct)->status & IPS_SEEN_REPLY;
+		return BPFWG_PASS_CT;
+	status = ((struct nf_conn___bpfwg *)ct)->status;
+	if (status & (IPS_SRC_NAT | IPS_DST_NAT)) {
+		ret = BPFWG_PASS_NAT;
+	} else if (ip->l4proto == IPPROTO_TCP) {
+		/* Assured: the handshake completed, the connection is
+		 * established.
+		 */
+		if (status & IPS_ASSURED) {
+			ret = 0;
+			timeout = cfg->ct_tcp_established;
+		}
+	} else if (status & IPS_SEEN_REPLY) {
+		/* A UDP stream once assured, as nf_conntrack_udp_packet()
+		 * tells them apart.
+		 */
+		ret = 0;
+		timeout = status & IPS_ASSURED ? cfg->ct_udp_stream :
+						 cfg->ct_udp;
+	}
+	/* What the stack does for each packet it sees of the flow. */
+	if (!ret && timeout)
+		bpf_ct_change_timeout(ct, timeout);
 	bpf_ct_release(ct);
 	return ret;
 }
 
-/* Route lookup of a forwarded packet, as the stack would do on arrival. */
+/*
+ * Route lookup of a forwarded packet, as the stack would do on its arrival
+ * on @iif.
+ */
 static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
-				       struct bpf_fib_lookup *fib, __u32 flags)
+				       struct bpf_fib_lookup *fib, __u32 iif,
+				       __u32 flags)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = ip->family;
 	fib->l4_protocol = ip->l4proto;
 	fib->tot_len = ip->len;
-	fib->ifindex = p->ifindex;
+	fib->ifindex = iif;
 	if (ip->family == AF_INET) {
 		fib->tos = ip->ds;
 		fib->ipv4_src = ip->saddr[0];
@@ -995,7 +1039,7 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 	if (parse_ip(p->ctx, xdp, p->l3off, p->len - p->l3off, &ip))
 		return V_PASS;
 	/* Neighbours of a WireGuard device do not matter: skip them. */
-	rc = fib_forward(p, &ip, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH);
+	rc = fib_forward(p, &ip, &fib, p->ifindex, BPF_FIB_LOOKUP_SKIP_NEIGH);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return pass(BPFWG_PASS_MTU);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
@@ -1017,9 +1061,12 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_MTU);
 		goto out;
 	}
-	if (config()->conntrack && !ct_established(p->ctx, xdp, p->l3off, &ip)) {
-		v = pass(BPFWG_PASS_CT);
-		goto out;
+	if (config()->conntrack) {
+		rc = ct_check(p->ctx, xdp, p->l3off, &ip);
+		if (rc) {
+			v = pass(rc);
+			goto out;
+		}
 	}
 	if (ip.family == AF_INET)
 		peer = bpf_wg_peer_allowedips_lookup(wg, ip.daddr, 4);
@@ -1108,14 +1155,18 @@ static __always_inline int strip(struct pkt *p, bool xdp, __u32 inner_off,
 
 /*
  * A decrypted inner packet at @off: forward it if the fast path can, else
- * hand it to the stack, without the outer headers, as if it had arrived
- * unencrypted on the underlay. It cannot be handed over encrypted any more:
- * its nonce is consumed.
+ * hand it to the stack. Either way it was received by the WireGuard device
+ * @wg_ifindex, as in the native path: its route is looked up with that input
+ * interface (policy rules "iif wg0", wg0's forwarding and reverse path
+ * settings), and the stack gets it as wg0's traffic, never as the
+ * underlay's, whose reverse path filter and input firewall are not written
+ * for it. It cannot be handed over encrypted any more: its nonce is
+ * consumed.
  */
 static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
-					    __u32 len)
+					    __u32 len, struct bpf_wg_peer *peer,
+					    __u32 wg_ifindex)
 {
-	enum bpfwg_stat why = BPFWG_PASS_FIB;
 	struct bpf_fib_lookup fib;
 	struct bpf_wg_device *wg;
 	struct ip_info ip;
@@ -1125,7 +1176,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	if (parse_ip(p->ctx, xdp, off, len, &ip) || ip.len != len)
 		return drop(BPFWG_DROP_INVALID);
 
-	rc = fib_forward(p, &ip, &fib, 0);
+	rc = fib_forward(p, &ip, &fib, wg_ifindex, 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		goto slow;
 	/* Back into a tunnel (peer to peer through this gateway): stack. */
@@ -1136,8 +1187,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	}
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
-	    (config()->conntrack &&
-	     !ct_established(p->ctx, xdp, off, &ip)))
+	    (config()->conntrack && ct_check(p->ctx, xdp, off, &ip)))
 		goto slow;
 
 	if (strip(p, xdp, off, len, ip.family, &fib) ||
@@ -1149,9 +1199,24 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	return V_REDIRECT;
 
 slow:
+	if (xdp) {
+		/* XDP cannot hand a packet to another device's ingress: the
+		 * kernel copies it into an skb of wg0.
+		 */
+		rc = bpf_xdp_wg_deliver(p->ctx, off, peer);
+		if (rc == -EACCES)
+			return drop(BPFWG_DROP_INVALID);
+		if (rc)
+			return drop(BPFWG_DROP_ERROR);
+		count(BPFWG_DECRYPTED_PASS);
+		return V_CONSUMED;
+	}
+	/* TC: the inner packet after an L2 header, into wg0's ingress. */
 	if (strip(p, xdp, off, len, ip.family, NULL))
 		return drop(BPFWG_DROP_ERROR);
-	return pass(BPFWG_DECRYPTED_PASS);
+	p->out_ifindex = wg_ifindex;
+	count(BPFWG_DECRYPTED_PASS);
+	return V_INGRESS;
 }
 
 /* The WireGuard message in the UDP packet at p->l3off, if it is one. */
@@ -1160,9 +1225,9 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 {
 	struct bpf_wg_device *wg;
 	struct bpf_wg_peer *peer;
+	__u32 off, len, wg_ifindex;
 	struct ip_info ip;
 	struct udphdr udp;
-	__u32 off, len;
 	struct {
 		__u8 type;
 		__u8 reserved[3];
@@ -1199,6 +1264,7 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 		return pass(BPFWG_PASS_UNSUPPORTED);
 	}
 	peer = bpf_wg_peer_hashtable_lookup(wg, msg.receiver);
+	wg_ifindex = bpf_wg_device_ifindex(wg);
 	bpf_wg_device_put(wg);
 	if (!peer)
 		return pass(BPFWG_PASS_NO_PEER);
@@ -1208,24 +1274,30 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 		return pass(BPFWG_PASS_UNSUPPORTED);
 	}
 	ret = wg_decrypt(p->ctx, xdp, p->l3off, peer);
-	bpf_wg_peer_put(peer);
 
 	/* Errors that leave the message untouched, but a replay. */
 	switch (ret) {
 	case 0:
-		return drop(BPFWG_DROP_KEEPALIVE);
+		v = drop(BPFWG_DROP_KEEPALIVE);
+		break;
 	case -EINVAL:
 	case -ENOKEY:
 	case -EPERM:
 	case -EOPNOTSUPP:
 	case -ENETDOWN:
-		return pass(decrypt_err(ret));
+		v = pass(decrypt_err(ret));
+		break;
 	case -EFAULT:
-		return drop(BPFWG_DROP_ERROR);
+		v = drop(BPFWG_DROP_ERROR);
+		break;
+	default:
+		if (ret < 0)
+			v = drop(BPFWG_DROP_INVALID);
+		else
+			v = deliver(p, xdp, off + WG_DATA_HLEN, ret, peer,
+				    wg_ifindex);
 	}
-	if (ret < 0)
-		return drop(BPFWG_DROP_INVALID);
-	v = deliver(p, xdp, off + WG_DATA_HLEN, ret);
+	bpf_wg_peer_put(peer);
 	return v;
 }
 
@@ -1259,7 +1331,7 @@ static __always_inline int xdp_verdict(enum verdict v, __u32 ifindex)
 		return bpf_redirect_map(&bpfwg_tx_ports, ifindex, 0);
 	if (v == V_REDIRECT)
 		return bpf_redirect(ifindex, 0);
-	return v == V_DROP ? XDP_DROP : XDP_PASS;
+	return v == V_DROP || v == V_CONSUMED ? XDP_DROP : XDP_PASS;
 }
 
 /*
@@ -1301,6 +1373,8 @@ int tc_wg(struct __sk_buff *ctx)
 
 	if (v == V_REDIRECT)
 		return bpf_redirect(ifindex, 0);
+	if (v == V_INGRESS)
+		return bpf_redirect(ifindex, BPF_F_INGRESS);
 	return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }
 

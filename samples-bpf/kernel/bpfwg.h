@@ -23,6 +23,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_FIB,		/* other FIB result (blackhole, forwarding off) */
 	BPFWG_PASS_EGRESS,	/* XDP: egress is not an interface bpfwg runs on */
 	BPFWG_PASS_CT,		/* conntrack mode: flow not established */
+	BPFWG_PASS_NAT,		/* conntrack mode: flow with NAT */
 	BPFWG_PASS_UNSUPPORTED,	/* GSO, IP options/fragments, VLAN offload */
 	BPFWG_PASS_NO_ROOM,	/* could not grow the packet */
 	BPFWG_PASS_ERROR,	/* kfunc error that left the packet untouched */
@@ -36,11 +37,17 @@ enum bpfwg_stat {
 /* The datapath's configuration, set by the loader before loading. */
 struct bpfwg_config {
 	bool udp_csum4;		/* IPv4 outer UDP checksum (-u: off) */
-	bool conntrack;		/* established flows only (-c) */
+	bool conntrack;		/* established flows only (-c, automatic) */
 	bool xdp_tx_ports;	/* XDP: redirect to bpfwg_tx_ports only */
 	__u8 ttl4;		/* net.ipv4.ip_default_ttl */
 	__u8 hop_limit6;	/* net.ipv6.conf.default.hop_limit */
 	bool dsa;		/* XDP on DSA conduits with the mtk tag (-d) */
+	/* Conntrack timeouts in ms, the netns' sysctls: what the stack
+	 * refreshes an entry with for each packet of an established flow.
+	 */
+	__u32 ct_tcp_established;	/* nf_conntrack_tcp_timeout_established */
+	__u32 ct_udp;			/* nf_conntrack_udp_timeout */
+	__u32 ct_udp_stream;		/* nf_conntrack_udp_timeout_stream */
 };
 
 /*

@@ -48,6 +48,13 @@ static const char usage_text[] =
 	"with an expiring TTL, unresolved neighbours, GSO packets) goes through the\n"
 	"stack unchanged.\n"
 	"\n"
+	"Decrypted packets are wg0's traffic, as with WireGuard alone: they are\n"
+	"routed with the WireGuard device as input interface (its policy rules,\n"
+	"forwarding and rp_filter settings apply), and those the fast path does not\n"
+	"forward (to the gateway itself, routes it cannot take) enter the stack as\n"
+	"received by the WireGuard device, never by the underlay\n"
+	"(decrypted-to-stack): the input firewall and rp_filter of wg0 see them.\n"
+	"\n"
 	"Attach to every interface packets arrive on: the LAN side, where they get\n"
 	"encrypted, and the underlay (WAN) side, where they get decrypted. bpfwg\n"
 	"stays in the foreground, prints counters every second at info level and\n"
@@ -68,10 +75,12 @@ static const char usage_text[] =
 	"  xdpoffload  XDP offloaded to the NIC (no NIC can run the kfuncs: fails)\n"
 	"\n"
 	"Options:\n"
-	"  -c, --conntrack        only carry flows conntrack has seen replies for;\n"
-	"                         new flows take the stack (and its firewall) until\n"
-	"                         established. Needs conntrack active in the netns\n"
-	"                         (a ruleset that uses it)\n"
+	"  -c, --conntrack        conntrack mode (see Firewall and NAT below), even\n"
+	"                         without a ruleset that needs it\n"
+	"  -C, --no-conntrack     no conntrack mode, even with such a ruleset: the\n"
+	"                         fast path then carries what the firewall's\n"
+	"                         forward hook would drop, and NAT flows\n"
+	"                         untranslated (a warning says so)\n"
 	"  -d, --dsa              DSA switch ports with the mtk tag (see DSA below);\n"
 	"                         automatic when an interface is a DSA user port\n"
 	"                         or conduit, -d makes it an error if none is\n"
@@ -105,6 +114,17 @@ static const char usage_text[] =
 	"  the user ports themselves: tc runs after the kernel's tagger and works\n"
 	"  with any tagger, and refuses the conduit. -l debug shows the ports\n"
 	"  found.\n"
+	"\n"
+	"Firewall and NAT: the fast path skips netfilter. When the netns has NAT\n"
+	"(an nftables chain of type nat, the iptables-legacy nat table) or a\n"
+	"forwarding filter (an nftables filter chain on the forward hook, the\n"
+	"iptables-legacy filter table), bpfwg runs in conntrack mode: it carries\n"
+	"only TCP and UDP flows that conntrack saw replies for (TCP: established),\n"
+	"hence accepted by the firewall, and refreshes their conntrack entries as\n"
+	"the stack would. New flows, ICMP, TCP SYN, FIN and RST segments, and flows\n"
+	"with NAT take the stack (pass:conntrack, pass:nat), which applies the\n"
+	"firewall and translates. Conntrack mode finds flows only once conntrack\n"
+	"is active in the netns (a ruleset that uses it).\n"
 	"\n"
 	"RSS (-r): all the traffic of one WireGuard peer is one outer UDP flow, which\n"
 	"the NIC's RSS hands to one CPU, and the native path decrypts one peer's\n"
@@ -222,6 +242,7 @@ int args_parse(struct args *args, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "conntrack", no_argument, NULL, 'c' },
+		{ "no-conntrack", no_argument, NULL, 'C' },
 		{ "dsa", no_argument, NULL, 'd' },
 		{ "exclude-cpus", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
@@ -240,11 +261,14 @@ int args_parse(struct args *args, int argc, char **argv)
 	args->log_level = LOG_INFO;
 	args->queue_size = DEFAULT_QUEUE_SIZE;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+cde:h?l:o:q:r:u", options,
+	while ((opt = getopt_long(argc, argv, "cCde:h?l:o:q:r:u", options,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			args->conntrack = true;
+			args->ct_mode = CT_ON;
+			break;
+		case 'C':
+			args->ct_mode = CT_OFF;
 			break;
 		case 'd':
 			args->dsa = true;

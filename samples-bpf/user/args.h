@@ -29,12 +29,20 @@ enum rss_prog {
 	RSS_RX_HASH,
 };
 
+/* Conntrack mode: -c on, -C off, automatic by default (see usage). */
+enum ct_mode {
+	CT_AUTO,
+	CT_ON,
+	CT_OFF,
+};
+
 struct args {
 	enum hook hook;
 	const char *ifnames[MAX_IFACES];
 	unsigned int ifindexes[MAX_IFACES];
 	int n_ifaces;
-	bool conntrack;
+	enum ct_mode ct_mode;
+	bool conntrack;		/* the mode, resolved (main.c) */
 	bool dsa;
 	bool udp_csum_off;
 	bool exclude_cpus[MAX_CPUS];

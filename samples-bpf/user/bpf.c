@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_FIB] = "pass:fib",
 	[BPFWG_PASS_EGRESS] = "pass:egress",
 	[BPFWG_PASS_CT] = "pass:conntrack",
+	[BPFWG_PASS_NAT] = "pass:nat",
 	[BPFWG_PASS_UNSUPPORTED] = "pass:unsupported",
 	[BPFWG_PASS_NO_ROOM] = "pass:no-room",
 	[BPFWG_PASS_ERROR] = "pass:error",
@@ -126,6 +128,19 @@ static int read_sysctl(const char *path, int fallback)
 		val = fallback;
 	fclose(f);
 	return val;
+}
+
+/* A conntrack timeout sysctl of the netns in ms, or @fallback seconds. */
+static __u32 ct_timeout_ms(const char *name, int fallback)
+{
+	char path[128];
+	int secs;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", name);
+	secs = read_sysctl(path, fallback);
+	if (secs <= 0)
+		secs = fallback;
+	return secs > UINT32_MAX / 1000 ? UINT32_MAX : secs * 1000U;
 }
 
 /* The configuration is where the skeleton writes it. */
@@ -219,6 +234,12 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
 	cfg->conntrack = args->conntrack;
+	/* The kernel's defaults when conntrack is not loaded yet. */
+	cfg->ct_tcp_established =
+		ct_timeout_ms("nf_conntrack_tcp_timeout_established", 432000);
+	cfg->ct_udp = ct_timeout_ms("nf_conntrack_udp_timeout", 30);
+	cfg->ct_udp_stream = ct_timeout_ms("nf_conntrack_udp_timeout_stream",
+					   120);
 	cfg->dsa = args->dsa;
 	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
 	cfg->hop_limit6 =

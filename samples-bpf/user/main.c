@@ -16,6 +16,7 @@
 #include "bpf.h"
 #include "dsa.h"
 #include "log.h"
+#include "nf.h"
 #include "rss.h"
 
 /* The datapath object for this CPU's byte order. */
@@ -51,6 +52,36 @@ static int read_int(const char *path)
 		val = -1;
 	fclose(f);
 	return val;
+}
+
+/* Conntrack mode, from -c or -C, else from the netns' ruleset (usage). */
+static int resolve_conntrack(struct args *args)
+{
+	char what[256] = "";
+	int ret = nf_ruleset_scan(what, sizeof(what));
+
+	if (ret < 0 && args->ct_mode == CT_AUTO) {
+		pr_err("cannot read the nftables ruleset of this network namespace (%s): pass -c for conntrack mode, or -C\n",
+		       strerror(-ret));
+		return -1;
+	}
+	switch (args->ct_mode) {
+	case CT_ON:
+		args->conntrack = true;
+		break;
+	case CT_OFF:
+		if (ret > 0)
+			pr_warn("--no-conntrack: the fast path bypasses the %s: it carries what the forward hook would drop, and NAT flows untranslated\n",
+				what);
+		break;
+	case CT_AUTO:
+		args->conntrack = ret > 0;
+		if (ret > 0)
+			pr_info("conntrack mode: this network namespace has an %s (-C to turn it off)\n",
+				what);
+		break;
+	}
+	return 0;
 }
 
 /* Tell, do not change: the sysctls are the administrator's. */
@@ -211,9 +242,10 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	check_sysctls(&args);
-
 	ret = EXIT_FAILURE;
+	if (resolve_conntrack(&args))
+		goto out;
+	check_sysctls(&args);
 	if (dsa_setup(&args, &dsa) ||
 	    datapath_open(&dp, &args, object) ||
 	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||

@@ -9,6 +9,7 @@
  * the device lookups, and while devices and peers go away.
  */
 #include <net/if.h>
+#include <poll.h>
 #include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -33,7 +34,7 @@
 #define MSG_OFF4	(14 + 20 + 8)
 
 enum { WG_INIT = 1, WG_RESP = 2, WG_COOKIE = 3, WG_DATA = 4 };
-enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
+enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS, DEC_DELIVER };
 
 static const __u8 mac_a[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const __u8 mac_b[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -933,6 +934,89 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 }
 
 /*
+ * The payload of a datagram @fd receives within 2 s, with the index of the
+ * interface it came in on; -1 if none.
+ */
+static ssize_t recv_pktinfo(int fd, __u8 *buf, size_t size, int *ifindex)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*ifindex = 0;
+	if (poll(&pfd, 1, 2000) != 1)
+		return -1;
+	n = recvmsg(fd, &msg, 0);
+	for (c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			*ifindex = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_ifindex;
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+			*ifindex = ((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex;
+	}
+	return n;
+}
+
+/*
+ * XDP: what a program decrypted but does not forward goes to A's stack as
+ * wg0's traffic, not veth0's: a socket on A's inner address gets it, with
+ * wg0 as the interface it came in on. Refused, and not delivered: a packet
+ * whose source the program rewrote after decryption to one B may not use,
+ * and an offset where no IP packet is.
+ */
+static void test_deliver(struct wg_kfuncs *k, const struct addrs *inner)
+{
+	int fd, ifindex, wg0 = ifindex_in(NS_A, "wg0"), on = 1;
+	__u8 buf[128], want[128];
+	ssize_t n;
+
+	if (!ASSERT_OK(wg_set_peer_a(under4.a), "endpoint"))
+		return;
+	fd = inner_server(NS_A, inner, true);
+	if (fd < 0)
+		return;
+	if (!ASSERT_OK(inner->family == AF_INET ?
+		       setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) :
+		       setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)),
+		       "pktinfo"))
+		goto out;
+	k->bss->dec_mode = DEC_DELIVER;
+	k->bss->deliver_ret = NO_PEER;
+	if (!ASSERT_GT(dec_native(k, inner, 40), 0, "decrypt"))
+		goto out;
+	ASSERT_EQ(k->bss->deliver_ret, 0, "deliver");
+	ASSERT_EQ(k->bss->dev_ifindex, wg0, "bpf_wg_device_ifindex");
+	n = recv_pktinfo(fd, buf, sizeof(buf), &ifindex);
+	fill_payload(want, 40, 40);
+	ASSERT_EQ(n, 40, "delivered");
+	ASSERT_OK(memcmp(buf, want, 40), "payload");
+	ASSERT_EQ(ifindex, wg0, "received by wg0");
+
+	k->bss->deliver_spoof = 1;
+	ASSERT_GT(dec_native(k, inner, 41), 0, "decrypt");
+	ASSERT_EQ(k->bss->deliver_ret, -EACCES, "source rewritten after decryption");
+	k->bss->deliver_spoof = 0;
+	k->bss->deliver_delta = 1;
+	ASSERT_GT(dec_native(k, inner, 42), 0, "decrypt");
+	ASSERT_EQ(k->bss->deliver_ret, -EINVAL, "no IP header there");
+	k->bss->deliver_delta = 10000;
+	ASSERT_GT(dec_native(k, inner, 43), 0, "decrypt");
+	ASSERT_EQ(k->bss->deliver_ret, -EINVAL, "beyond the packet");
+	k->bss->deliver_delta = 0;
+	ASSERT_LT(recv_pktinfo(fd, buf, sizeof(buf), &ifindex), 0, "refused ones not delivered");
+out:
+	k->bss->deliver_spoof = 0;
+	k->bss->deliver_delta = 0;
+	k->bss->dec_mode = DEC_DECRYPT;
+	close(fd);
+}
+
+/*
  * TC: B's message of several pages, captured, then injected from B, which
  * makes it a paged skb. With only its headers pulled, it is refused and
  * left as it was: pulled whole, the same message decrypts.
@@ -1381,6 +1465,10 @@ void test_wg_tunnel(void)
 		test_decrypt(k, &under6, &over4);
 	if (test__start_subtest("decrypt_xdp_6in6"))
 		test_decrypt(k, &under6, &over6);
+	if (test__start_subtest("deliver_xdp_4in4"))
+		test_deliver(k, &over4);
+	if (test__start_subtest("deliver_xdp_6in4"))
+		test_deliver(k, &over6);
 	if (xdp_to_tc(NS_A, k->progs.tc_decrypt))
 		goto out;
 	if (test__start_subtest("decrypt_tc_4in4"))

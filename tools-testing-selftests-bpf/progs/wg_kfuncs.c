@@ -138,8 +138,13 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
  * the test sees every result. nh_delta is added to the offset of the outer
  * IP header passed to the kfunc. What the kfunc left of the frame is in
  * post[].
+ *
+ * XDP, in DEC_DELIVER mode: a decrypted packet is then handed to the stack
+ * with bpf_xdp_wg_deliver(), at deliver_delta bytes after its start, after
+ * its source address was flipped with deliver_spoof set. The device's
+ * interface index is in dev_ifindex.
  */
-enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS };
+enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS, DEC_DELIVER };
 
 __u32 dec_mode;
 __u16 wg_port = 51820;
@@ -147,6 +152,8 @@ __u32 nh_delta;
 __u32 peer_by_addr;
 __u8 peer_addr[4];
 int dec_ret, dec_cloned, dec_nonlinear;
+int deliver_ret;
+__u32 deliver_delta, deliver_spoof, dev_ifindex;
 __u32 dec_count, keepalives;
 __u8 frame[8192], post[256];
 __u32 frame_len;
@@ -193,6 +200,29 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	return 0;
 }
 
+/* The source address of the inner packet at @off, flipped in its last byte. */
+static __always_inline void spoof(void *ctx, __u32 off)
+{
+	__u8 v, b;
+
+	if (bpf_xdp_load_bytes(ctx, off, &v, 1))
+		return;
+	/* IPv4: byte 15 is the last of saddr; IPv6: byte 23. */
+	off += (v >> 4) == 4 ? 15 : 23;
+	if (!bpf_xdp_load_bytes(ctx, off, &b, 1)) {
+		b ^= 0x80;
+		bpf_xdp_store_bytes(ctx, off, &b, 1);
+	}
+}
+
+static __always_inline void deliver(void *ctx, __u32 off, struct bpf_wg_peer *peer)
+{
+	deliver_ret = NO_PEER;
+	if (deliver_spoof)
+		spoof(ctx, off);
+	deliver_ret = bpf_xdp_wg_deliver(ctx, off + deliver_delta, peer);
+}
+
 /*
  * Capture, then (DEC_DECRYPT) decrypt, as described above. @cloned and
  * @nonlinear say what the skb was like.
@@ -232,9 +262,12 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	else
 		peer = bpf_wg_peer_hashtable_lookup(wg, m.idx);
 	dec_ret = NO_PEER;
+	dev_ifindex = bpf_wg_device_ifindex(wg);
 	if (peer) {
 		dec_ret = xdp ? bpf_xdp_wg_decrypt(ctx, m.nh + nh_delta, peer) :
 				bpf_skb_wg_decrypt(ctx, m.nh + nh_delta, peer);
+		if (xdp && dec_mode == DEC_DELIVER && dec_ret > 0)
+			deliver(ctx, m.off + WG_HDR_LEN, peer);
 		bpf_wg_peer_put(peer);
 	}
 	bpf_wg_device_put(wg);

@@ -47,5 +47,8 @@ int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 nh_offset,
 		       struct bpf_wg_peer *peer) __ksym;
 int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 nh_offset,
 		       struct bpf_wg_peer *peer) __ksym;
+int bpf_xdp_wg_deliver(struct xdp_md *ctx, u32 offset,
+		       struct bpf_wg_peer *peer) __ksym;
+u32 bpf_wg_device_ifindex(struct bpf_wg_device *wg) __ksym;
 
 #endif /* __WG_KFUNCS_H */

@@ -188,6 +188,16 @@ int tc_forged_xdp_md_decrypt(struct __sk_buff *ctx)
 	return 0;
 }
 
+SEC("tc")
+__failure __msg("calling kernel function bpf_xdp_wg_deliver is not allowed")
+int tc_forged_xdp_md_deliver(struct __sk_buff *ctx)
+{
+	struct xdp_md md = {};
+
+	WITH_TC_PEER(ctx, bpf_xdp_wg_deliver(&md, 42, peer));
+	return 0;
+}
+
 SEC("xdp")
 __failure __msg("calling kernel function bpf_skb_wg_device_get_by_index is not allowed")
 int xdp_forged_skb_by_index(struct xdp_md *ctx)
@@ -261,6 +271,14 @@ int peer_as_device(struct __sk_buff *ctx)
 {
 	WITH_TC_PEER(ctx, bpf_wg_device_put((struct bpf_wg_device *)peer));
 	return 0;
+}
+
+SEC("xdp")
+__failure __msg("STRUCT bpf_wg_device but R1 has a pointer to STRUCT bpf_wg_peer")
+int peer_as_device_ifindex(struct xdp_md *ctx)
+{
+	WITH_XDP_PEER(ctx, bpf_wg_device_ifindex((struct bpf_wg_device *)peer));
+	return XDP_PASS;
 }
 
 SEC("xdp")
