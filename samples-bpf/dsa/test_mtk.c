@@ -59,6 +59,7 @@ struct frame {
 struct ns {
 	const char *name;
 	unsigned int sw0, a0, u0, b0;
+	unsigned int a0_100;	/* gwa: VLAN 100 on a0 */
 	unsigned char u0_mac[ETH_ALEN], b0_mac[ETH_ALEN];
 };
 
@@ -262,6 +263,19 @@ static void set_rx(unsigned int conduit, int port, unsigned int user)
 			     &user, sizeof(user), BPF_ANY);
 }
 
+/* The VLAN device @vlan_dev takes 802.1Q tag @vid on @ifindex. */
+static void set_vlan(unsigned int ifindex, __u16 vid, unsigned int vlan_dev)
+{
+	struct bpfwg_vlan_key key = {
+		.ifindex = ifindex,
+		.vid = vid,
+		.proto = htons(ETH_P_8021Q),
+	};
+
+	bpf_map__update_elem(skel->maps.bpfwg_vlans, &key, sizeof(key),
+			     &vlan_dev, sizeof(vlan_dev), BPF_ANY);
+}
+
 static void set_rx_all(unsigned int conduit, unsigned int user)
 {
 	int port;
@@ -369,8 +383,12 @@ static void test_gwa(const struct ns *gwa, const struct ns *gwb,
 	set_rx(gwa->sw0, 3, gwa->a0);
 	cli_frame(&in, 3, true);
 	rc = run(gwa->sw0, &in, &out);
+	check(rc == XDP_PASS && out.len == in.len && !memcmp(out.b, in.b, in.len),
+	      "gwa: port 3 with an 802.1Q tag no VLAN device on a0 takes: XDP_PASS, frame untouched");
+	set_vlan(gwa->a0, 100, gwa->a0_100);
+	rc = run(gwa->sw0, &in, &out);
 	check(rc == XDP_REDIRECT && gwa_output(gwa, gwb, &out, NULL, "vlan"),
-	      "gwa: port 3 with an 802.1Q header after the tag: encrypted");
+	      "gwa: port 3 with the 802.1Q tag of a0.100: encrypted");
 
 	/* ARP: not for bpfwg, to the stack with its tag. */
 	in.len = 0;
@@ -522,6 +540,7 @@ static int setup_ns(struct ns *ns, const char *name)
 	ns->a0 = if_nametoindex("a0");
 	ns->u0 = if_nametoindex("u0");
 	ns->b0 = if_nametoindex("b0");
+	ns->a0_100 = if_nametoindex("a0.100");
 	if (!ns->sw0 || !ns->u0 || get_mac("u0", ns->u0_mac))
 		return -1;
 	if (ns->b0 && get_mac("b0", ns->b0_mac))
@@ -533,7 +552,7 @@ int main(void)
 {
 	struct frame sent[N_MODES], sent_local;
 	struct ns gwa, gwb;
-	__u64 dsa_port, enc, dec, dec_pass;
+	__u64 dsa_port, vlan, enc, dec, dec_pass;
 
 	if (enter("cli") || get_mac("c0", c0_mac) || enter("srv") ||
 	    get_mac("s0", s0_mac) || setup_ns(&gwb, "gwb") ||
@@ -552,6 +571,9 @@ int main(void)
 	skel->rodata->bpfwg_config.hop_limit6 = 64;
 	bpf_program__set_autoload(skel->progs.tc_wg, false);
 	bpf_program__set_autoload(skel->progs.xdp_wg_cpumap, false);
+	bpf_program__set_autoload(skel->progs.bpfwg_redirect_err, false);
+	bpf_program__set_autoload(skel->progs.bpfwg_devmap_xmit, false);
+	bpf_program__set_autoload(skel->progs.bpfwg_cpumap_enqueue, false);
 	if (bpfwg__load(skel)) {
 		fprintf(stderr, "test_mtk: loading bpfwg.bpf.o failed\n");
 		return 1;
@@ -568,11 +590,12 @@ int main(void)
 	enc = counter(BPFWG_ENCRYPTED);
 	dec = counter(BPFWG_DECRYPTED);
 	dec_pass = counter(BPFWG_DECRYPTED_PASS);
-	printf("counters: pass:dsa-port %llu, encrypted %llu, decrypted %llu, ",
-	       dsa_port, enc, dec);
-	printf("decrypted-to-stack %llu\n", dec_pass);
-	check(dsa_port == 8 + 7 * 8 && enc == 8 + 1 + N_MODES + 1 &&
-	      dec == N_MODES && dec_pass == 1,
+	vlan = counter(BPFWG_PASS_VLAN);
+	printf("counters: pass:dsa-port %llu, pass:vlan %llu, encrypted %llu, ",
+	       dsa_port, vlan, enc);
+	printf("decrypted %llu, decrypted-to-stack %llu\n", dec, dec_pass);
+	check(dsa_port == 8 + 7 * 8 && vlan == 1 &&
+	      enc == 8 + 1 + N_MODES + 1 && dec == N_MODES && dec_pass == 1,
 	      "counters: every frame counted once, where it belongs");
 
 	bpfwg__destroy(skel);

@@ -27,6 +27,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 #include "bpfwg.h"
 #include "../dsa/mtk.h"
 
@@ -125,6 +126,7 @@ extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
 #define ETH_P_8021AD	0x88A8
 #define VLAN_HLEN	4
 #define VLAN_MAX_DEPTH	2
+#define VLAN_VID_MASK	0x0fff
 #define L2_MAX_LEN	(ETH_HLEN + MTK_HDR_LEN + VLAN_MAX_DEPTH * VLAN_HLEN)
 
 #define AF_INET		2
@@ -229,6 +231,14 @@ struct {
 	__type(value, __u32);
 } bpfwg_tx_ports SEC(".maps");
 
+/* XDP: the VLAN device of each tag (see bpfwg.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct bpfwg_vlan_key);
+	__type(value, __u32);
+} bpfwg_vlans SEC(".maps");
+
 /* DSA mode: the switch ports behind each conduit (see bpfwg.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -287,13 +297,37 @@ struct ip_info {
 	__be32 daddr[4];
 };
 
-static __always_inline void count(enum bpfwg_stat stat)
+static __always_inline void count_n(enum bpfwg_stat stat, __s64 n)
 {
 	__u32 key = stat;
 	__u64 *val = bpf_map_lookup_elem(&bpfwg_stats, &key);
 
 	if (val)
-		*val += 1;
+		*val += n;
+}
+
+/*
+ * The outcome counted for the last packet XDP redirected on this CPU, until
+ * the redirect succeeded or failed: xdp_do_redirect() reports a failure
+ * right after the program returned, on the same CPU (bpfwg_redirect_err).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bpfwg_last_redirect SEC(".maps");
+
+static __always_inline void count(enum bpfwg_stat stat)
+{
+	__u32 key = 0, *last;
+
+	count_n(stat, 1);
+	if (stat != BPFWG_ENCRYPTED && stat != BPFWG_DECRYPTED)
+		return;
+	last = bpf_map_lookup_elem(&bpfwg_last_redirect, &key);
+	if (last)
+		*last = stat;
 }
 
 static __always_inline enum verdict pass(enum bpfwg_stat stat)
@@ -379,11 +413,28 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, __u32 tag_len)
 		return -1;
 	p->l3off = ETH_HLEN + tag_len;
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
+		struct bpfwg_vlan_key key = { .proto = p->proto };
+		__u32 *dev;
+
 		if (p->proto != bpf_htons(ETH_P_8021Q) &&
 		    p->proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if (load(p->ctx, xdp, p->l3off, &vlan, sizeof(vlan)))
 			return -1;
+		/* The VLAN device the stack would hand the frame to is its
+		 * input interface; without one, the stack decides (VID 0 is
+		 * a priority tag, which the port itself takes).
+		 */
+		key.ifindex = p->ifindex;
+		key.vid = bpf_ntohs(vlan.h_vlan_TCI) & VLAN_VID_MASK;
+		if (key.vid) {
+			dev = bpf_map_lookup_elem(&bpfwg_vlans, &key);
+			if (!dev) {
+				count(BPFWG_PASS_VLAN);
+				return -1;
+			}
+			p->ifindex = *dev;
+		}
 		p->proto = vlan.h_vlan_encapsulated_proto;
 		p->l3off += VLAN_HLEN;
 	}
@@ -1376,6 +1427,67 @@ int tc_wg(struct __sk_buff *ctx)
 	if (v == V_INGRESS)
 		return bpf_redirect(ifindex, BPF_F_INGRESS);
 	return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * Redirects the kernel could not carry out, from its tracepoints, so that
+ * the counters say what was sent. The loader attaches these with XDP only
+ * and fills in what tells bpfwg's redirects from others': the ids of its
+ * XDP programs, the interfaces it runs on and the id of its cpumap.
+ */
+__u32 bpfwg_prog_ids[2];
+__u32 bpfwg_cpumap_id;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} bpfwg_ifaces SEC(".maps");
+
+/* The redirect failed at once (no ndo_xdp_xmit, device down, ...): the
+ * packet counted as encrypted or decrypted was dropped instead.
+ */
+SEC("tp_btf/xdp_redirect_err")
+int BPF_PROG(bpfwg_redirect_err, const struct net_device *dev,
+	     const struct bpf_prog *xdp, const void *tgt, int err,
+	     enum bpf_map_type map_type, u32 map_id, u32 index)
+{
+	__u32 id = xdp->aux->id, key = 0, *last;
+
+	if (!id || (id != bpfwg_prog_ids[0] && id != bpfwg_prog_ids[1]))
+		return 0;
+	last = bpf_map_lookup_elem(&bpfwg_last_redirect, &key);
+	if (last && (*last == BPFWG_ENCRYPTED || *last == BPFWG_DECRYPTED)) {
+		count_n(*last, -1);
+		*last = BPFWG_STAT_MAX;
+	}
+	count_n(BPFWG_DROP_REDIRECT, 1);
+	return 0;
+}
+
+/* Frames queued for a device that its ndo_xdp_xmit() then refused (a full
+ * ring, a veth peer without NAPI), from the interfaces bpfwg runs on.
+ */
+SEC("tp_btf/xdp_devmap_xmit")
+int BPF_PROG(bpfwg_devmap_xmit, const struct net_device *from_dev,
+	     const struct net_device *to_dev, int sent, int drops, int err)
+{
+	__u32 ifindex = from_dev->ifindex;
+
+	if (drops > 0 && bpf_map_lookup_elem(&bpfwg_ifaces, &ifindex))
+		count_n(BPFWG_DROP_XMIT, drops);
+	return 0;
+}
+
+/* --rss: packets bpfwg's cpumap could not queue for their CPU. */
+SEC("tp_btf/xdp_cpumap_enqueue")
+int BPF_PROG(bpfwg_cpumap_enqueue, int map_id, unsigned int processed,
+	     unsigned int drops, int to_cpu)
+{
+	if (drops && map_id == bpfwg_cpumap_id)
+		count_n(BPFWG_DROP_CPUMAP, drops);
+	return 0;
 }
 
 char _license[] SEC("license") = "GPL";

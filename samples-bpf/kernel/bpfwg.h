@@ -7,7 +7,10 @@
  * Per-CPU counters, one slot per outcome. A packet is counted exactly once,
  * in the slot of what happened to it; packets that are neither WireGuard
  * data messages nor routed into a WireGuard device are not counted, except
- * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT).
+ * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT). An
+ * XDP redirect that fails at once moves its packet from BPFWG_ENCRYPTED or
+ * BPFWG_DECRYPTED to BPFWG_DROP_REDIRECT; frames the egress device refuses
+ * later, when the queue is flushed, are counted again in BPFWG_DROP_XMIT.
  */
 enum bpfwg_stat {
 	BPFWG_ENCRYPTED,	/* encrypted and redirected */
@@ -28,9 +31,13 @@ enum bpfwg_stat {
 	BPFWG_PASS_NO_ROOM,	/* could not grow the packet */
 	BPFWG_PASS_ERROR,	/* kfunc error that left the packet untouched */
 	BPFWG_PASS_DSA_PORT,	/* DSA: from a switch port not served */
+	BPFWG_PASS_VLAN,	/* XDP: tagged, no VLAN device for the tag */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */
+	BPFWG_DROP_REDIRECT,	/* XDP: the redirect failed (not in the above) */
+	BPFWG_DROP_XMIT,	/* XDP: the egress device refused queued frames */
+	BPFWG_DROP_CPUMAP,	/* --rss: a CPU's cpumap queue was full */
 	BPFWG_STAT_MAX,
 };
 
@@ -74,6 +81,19 @@ struct bpfwg_dsa_tx {
 	__u16 vid;		/* VLAN ID of the VLAN device */
 	__u8 vlan;		/* 0: user port, or its VLAN device's protocol */
 	__u8 port;		/* switch port number, 0-5 */
+};
+
+/*
+ * XDP sees VLAN tags in the frame: bpfwg_vlans, by the device a tag came in
+ * on, the VLAN ID and the tag protocol, gives the VLAN device the stack
+ * would hand the frame to, which becomes its input interface. Frames with
+ * a tag no VLAN device takes go to the stack (a VLAN-aware bridge, or
+ * nothing). The loader keeps it in sync with the netns.
+ */
+struct bpfwg_vlan_key {
+	__u32 ifindex;		/* the port, or the outer VLAN device */
+	__u16 vid;
+	__be16 proto;		/* ETH_P_8021Q or ETH_P_8021AD */
 };
 
 enum bpfwg_dsa_vlan {

@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -55,10 +58,15 @@ static const char usage_text[] =
 	"received by the WireGuard device, never by the underlay\n"
 	"(decrypted-to-stack): the input firewall and rp_filter of wg0 see them.\n"
 	"\n"
+	"VLANs (XDP, which sees the tags in the frame): a tagged frame is handled as\n"
+	"received by the VLAN device that takes its tag, its input interface; a\n"
+	"frame with a tag no VLAN device takes goes to the stack (pass:vlan). A NIC\n"
+	"that strips tags (rx-vlan-offload) hides them from XDP: bpfwg warns.\n"
+	"\n"
 	"Attach to every interface packets arrive on: the LAN side, where they get\n"
 	"encrypted, and the underlay (WAN) side, where they get decrypted. bpfwg\n"
 	"stays in the foreground, prints counters every second at info level and\n"
-	"detaches on Ctrl-C or SIGTERM.\n"
+	"detaches on Ctrl-C, SIGTERM, SIGHUP or SIGPIPE.\n"
 	"\n"
 	"Hooks:\n"
 	"  tc          TC ingress (tcx). Works on any device. Often faster than\n"
@@ -227,6 +235,32 @@ static int parse_cpus(struct args *args, const char *list)
 	return 0;
 }
 
+/*
+ * The datapath parses Ethernet frames: an interface of another link type
+ * (a WireGuard device itself, loopback, tun) would have every packet
+ * misparsed. 0, or -1 after saying why.
+ */
+static int check_link_type(const char *name)
+{
+	struct ifreq ifr = {};
+	int fd, ret = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		pr_err("cannot read the link type of '%s': %s\n", name,
+		       strerror(errno));
+		ret = -1;
+	} else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+		pr_err("'%s' is not an Ethernet interface (link type %u): attach bpfwg to the interfaces packets arrive on, LAN and WAN, not to a WireGuard device\n",
+		       name, ifr.ifr_hwaddr.sa_family);
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int parse_name(const char *name, const char * const *names, int n)
 {
 	int i;
@@ -357,6 +391,8 @@ int args_parse(struct args *args, int argc, char **argv)
 			       name);
 			return -1;
 		}
+		if (check_link_type(name))
+			return -1;
 		for (i = 0; i < args->n_ifaces; i++) {
 			if (args->ifindexes[i] ==
 			    args->ifindexes[args->n_ifaces]) {

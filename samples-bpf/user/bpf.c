@@ -15,13 +15,17 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <arpa/inet.h>
 #include <bpf/libbpf.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 #include "bpf.h"
 #include "bpfwg.skel.h"
 #include "dsa.h"
 #include "log.h"
+#include "nl.h"
 #include "rss.h"
 #include "wg.h"
 
@@ -44,9 +48,13 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_NO_ROOM] = "pass:no-room",
 	[BPFWG_PASS_ERROR] = "pass:error",
 	[BPFWG_PASS_DSA_PORT] = "pass:dsa-port",
+	[BPFWG_PASS_VLAN] = "pass:vlan",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
+	[BPFWG_DROP_REDIRECT] = "drop:redirect",
+	[BPFWG_DROP_XMIT] = "drop:xmit",
+	[BPFWG_DROP_CPUMAP] = "drop:cpumap",
 };
 
 const char *stat_name(enum bpfwg_stat stat)
@@ -255,8 +263,19 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
 				  args->hook != HOOK_TC && !args->rss);
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap, args->rss);
+	/* Failed XDP redirects, from the tracepoints (see bpfwg.bpf.c). */
+	bpf_program__set_autoload(dp->skel->progs.bpfwg_redirect_err,
+				  args->hook != HOOK_TC);
+	bpf_program__set_autoload(dp->skel->progs.bpfwg_devmap_xmit,
+				  args->hook != HOOK_TC);
+	bpf_program__set_autoload(dp->skel->progs.bpfwg_cpumap_enqueue,
+				  args->rss);
 
 	err = bpfwg__load(dp->skel);
+	if (err == -EPERM) {
+		pr_err("loading the datapath was not permitted: it needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run bpfwg as root)\n");
+		return -1;
+	}
 	if (err) {
 		pr_err("loading the datapath failed: %s (run with -l verbose for the verifier log)\n",
 		       strerror(-err));
@@ -264,7 +283,10 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	}
 	if (args->rss && rss_load(dp, args))
 		return -1;
-	return datapath_sync_fwmarks(dp);
+	err = datapath_sync_fwmarks(dp) ?: datapath_sync_vlans(dp);
+	if (!err && !dp->n_wg)
+		pr_warn("no WireGuard device in this network namespace yet: nothing is carried until there is one (ip link add wg0 type wireguard)\n");
+	return err;
 }
 
 static __u32 xdp_flags(const struct args *args)
@@ -293,6 +315,55 @@ static const char *attach_hint(const struct args *args, int err)
 	if (err == EOPNOTSUPP || err == EINVAL)
 		return " (the driver lacks this XDP mode: try xdp, xdpgeneric or tc)";
 	return "";
+}
+
+static __u32 prog_id(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_program__fd(prog) < 0 ||
+	    bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* XDP: count the redirects the kernel failed to carry out. */
+static int attach_tracing(struct datapath *dp, const struct args *args)
+{
+	struct bpf_program *progs[] = {
+		dp->skel->progs.bpfwg_redirect_err,
+		dp->skel->progs.bpfwg_devmap_xmit,
+		dp->skel->progs.bpfwg_cpumap_enqueue,
+	};
+	__u8 one = 1;
+	size_t i;
+
+	dp->skel->bss->bpfwg_prog_ids[0] = prog_id(dp->skel->progs.xdp_wg);
+	dp->skel->bss->bpfwg_prog_ids[1] =
+		prog_id(dp->skel->progs.xdp_wg_cpumap);
+	if (args->rss)
+		dp->skel->bss->bpfwg_cpumap_id = rss_cpumap_id(dp);
+	for (i = 0; i < (size_t)args->n_ifaces; i++) {
+		if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bpfwg_ifaces),
+					&args->ifindexes[i], &one, 0)) {
+			pr_err("filling the interface map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(progs); i++) {
+		if (!bpf_program__autoload(progs[i]))
+			continue;
+		dp->tracing[dp->n_tracing] = bpf_program__attach(progs[i]);
+		if (!dp->tracing[dp->n_tracing]) {
+			pr_err("attaching %s failed: %s\n",
+			       bpf_program__name(progs[i]), strerror(errno));
+			return -1;
+		}
+		dp->n_tracing++;
+	}
+	return 0;
 }
 
 int datapath_attach(struct datapath *dp, const struct args *args)
@@ -329,7 +400,7 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 		pr_debug("attached %s to %s\n", hook_name(args->hook),
 			 args->ifnames[i]);
 	}
-	return 0;
+	return args->hook == HOOK_TC ? 0 : attach_tracing(dp, args);
 }
 
 /* DSA mode: the ports of the conduits bpfwg attaches to (see bpfwg.h). */
@@ -402,6 +473,7 @@ int datapath_sync_fwmarks(struct datapath *dp)
 			return -1;
 		}
 	}
+	dp->n_wg = n;
 	/* Devices that went away. */
 	while (!bpf_map_get_next_key(map, prev, &next)) {
 		key = next;
@@ -409,6 +481,74 @@ int datapath_sync_fwmarks(struct datapath *dp)
 		for (i = 0; i < n && devs[i].ifindex != key; i++)
 			;
 		if (i == n)
+			bpf_map_delete_elem(map, &key);
+	}
+	return 0;
+}
+
+#define MAX_VLANS	4096
+
+struct vlans {
+	struct bpfwg_vlan_key keys[MAX_VLANS];
+	__u32 devs[MAX_VLANS];
+	int n;
+};
+
+static int vlan_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct vlans *v = data;
+	struct link_attrs a;
+
+	nl_link_attrs(nlh, &a);
+	if (!a.kind || strcmp(a.kind, "vlan") || !a.link || !a.vid ||
+	    v->n == MAX_VLANS)
+		return MNL_CB_OK;
+	v->keys[v->n] = (struct bpfwg_vlan_key){
+		.ifindex = a.link,
+		.vid = a.vid,
+		.proto = a.vlan_proto ?: htons(ETH_P_8021Q),
+	};
+	v->devs[v->n++] = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+static bool vlan_known(const struct vlans *v, const struct bpfwg_vlan_key *k)
+{
+	int i;
+
+	for (i = 0; i < v->n; i++)
+		if (!memcmp(&v->keys[i], k, sizeof(*k)))
+			return true;
+	return false;
+}
+
+/* XDP: the VLAN devices of the netns into bpfwg_vlans (see bpfwg.h). */
+int datapath_sync_vlans(struct datapath *dp)
+{
+	int map = bpf_map__fd(dp->skel->maps.bpfwg_vlans);
+	struct bpfwg_vlan_key key, next, *prev = NULL;
+	static struct vlans v;
+	int ret, i;
+
+	v.n = 0;
+	ret = nl_dump_links(vlan_cb, &v);
+	if (ret) {
+		pr_err("listing the VLAN devices failed: %s\n", strerror(-ret));
+		return -1;
+	}
+	for (i = 0; i < v.n; i++) {
+		if (bpf_map_update_elem(map, &v.keys[i], &v.devs[i], BPF_ANY)) {
+			pr_err("updating the VLAN map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
+	}
+	/* Devices that went away. */
+	while (!bpf_map_get_next_key(map, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!vlan_known(&v, &key))
 			bpf_map_delete_elem(map, &key);
 	}
 	return 0;
@@ -435,6 +575,8 @@ void datapath_close(struct datapath *dp)
 {
 	while (dp->n_links)
 		close(dp->link_fds[--dp->n_links]);
+	while (dp->n_tracing)
+		bpf_link__destroy(dp->tracing[--dp->n_tracing]);
 	rss_close(dp);
 	bpfwg__destroy(dp->skel);
 	free(dp->elf);

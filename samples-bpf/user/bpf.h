@@ -7,6 +7,8 @@
 #include "args.h"
 #include "../kernel/bpfwg.h"
 
+struct bpf_link;
+
 struct bpfwg;
 struct dsa_topology;
 struct rss;
@@ -20,6 +22,9 @@ struct datapath {
 	int link_fds[MAX_IFACES];
 	int n_links;
 	int n_cpus;
+	int n_wg;		/* WireGuard devices at the last fwmark sync */
+	struct bpf_link *tracing[3];	/* XDP: failed redirects */
+	int n_tracing;
 };
 
 const char *stat_name(enum bpfwg_stat stat);
@@ -28,6 +33,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 int datapath_attach(struct datapath *dp, const struct args *args);
 int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo);
 int datapath_sync_fwmarks(struct datapath *dp);
+int datapath_sync_vlans(struct datapath *dp);
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX]);
 void datapath_close(struct datapath *dp);
 

@@ -27,75 +27,18 @@
 
 #define DSA_TAGGER	"mtk"
 
-struct link_attrs {
-	const char *name, *kind, *port_name;
-	unsigned int link, conduit;
-	__u16 vid;
-	__u16 vlan_proto;	/* network byte order */
-};
-
-static const char *attr_str(const struct nlattr *attr)
-{
-	return mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) ? NULL :
-	       mnl_attr_get_str(attr);
-}
-
-static void parse_info_data(const struct nlattr *data, struct link_attrs *a)
-{
-	const struct nlattr *attr;
-	bool dsa = !strcmp(a->kind, "dsa");
-
-	mnl_attr_for_each_nested(attr, data) {
-		int type = mnl_attr_get_type(attr);
-
-		if (dsa && type == IFLA_DSA_CONDUIT &&
-		    !mnl_attr_validate(attr, MNL_TYPE_U32))
-			a->conduit = mnl_attr_get_u32(attr);
-		else if (!dsa && type == IFLA_VLAN_ID &&
-			 !mnl_attr_validate(attr, MNL_TYPE_U16))
-			a->vid = mnl_attr_get_u16(attr);
-		else if (!dsa && type == IFLA_VLAN_PROTOCOL &&
-			 !mnl_attr_validate(attr, MNL_TYPE_U16))
-			a->vlan_proto = mnl_attr_get_u16(attr);
-	}
-}
-
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr, *info, *info_data = NULL;
 	struct dsa_topology *topo = data;
-	struct link_attrs a = {};
+	struct link_attrs a;
 	struct dsa_link *l;
 	int n;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
-		switch (mnl_attr_get_type(attr)) {
-		case IFLA_IFNAME:
-			a.name = attr_str(attr);
-			break;
-		case IFLA_LINK:
-			if (!mnl_attr_validate(attr, MNL_TYPE_U32))
-				a.link = mnl_attr_get_u32(attr);
-			break;
-		case IFLA_PHYS_PORT_NAME:
-			a.port_name = attr_str(attr);
-			break;
-		case IFLA_LINKINFO:
-			mnl_attr_for_each_nested(info, attr) {
-				if (mnl_attr_get_type(info) == IFLA_INFO_KIND)
-					a.kind = attr_str(info);
-				else if (mnl_attr_get_type(info) == IFLA_INFO_DATA)
-					info_data = info;
-			}
-			break;
-		}
-	}
+	nl_link_attrs(nlh, &a);
 	if (!a.name || !a.kind ||
 	    (strcmp(a.kind, "dsa") && strcmp(a.kind, "vlan")))
 		return MNL_CB_OK;
-	if (info_data)
-		parse_info_data(info_data, &a);
 	if (topo->n_links == DSA_MAX_LINKS) {
 		pr_warn("more than %d DSA user ports and VLAN devices: %s and later ones are ignored\n",
 			DSA_MAX_LINKS, a.name);

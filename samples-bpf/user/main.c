@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bpfwg: load the WireGuard datapath, attach it to the given interfaces,
- * print its counters until SIGINT or SIGTERM, detach.
+ * print its counters until SIGINT, SIGTERM, SIGHUP or SIGPIPE, detach.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -9,8 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include "args.h"
 #include "bpf.h"
@@ -54,6 +62,42 @@ static int read_int(const char *path)
 	return val;
 }
 
+/*
+ * The capabilities loading and attaching need, checked first so that their
+ * lack is named rather than reported as a failure further on.
+ */
+static int check_privileges(void)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} need[] = {
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+		{ CAP_BPF, "CAP_BPF" },
+		{ CAP_PERFMON, "CAP_PERFMON" },
+	};
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+	size_t i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;	/* the kernel will tell */
+	for (i = 0; i < ARRAY_SIZE(need); i++) {
+		int cap = need[i].cap;
+
+		/* CAP_SYS_ADMIN stands for CAP_BPF and CAP_PERFMON. */
+		if (!(data[cap / 32].effective & (1U << (cap % 32))) &&
+		    (cap == CAP_NET_ADMIN ||
+		     !(data[0].effective & (1U << CAP_SYS_ADMIN)))) {
+			pr_err("bpfwg needs %s: run it as root\n", need[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Conntrack mode, from -c or -C, else from the netns' ruleset (usage). */
 static int resolve_conntrack(struct args *args)
 {
@@ -82,6 +126,31 @@ static int resolve_conntrack(struct args *args)
 		break;
 	}
 	return 0;
+}
+
+/*
+ * XDP reads VLAN tags from the frame. A NIC that strips them (rx VLAN
+ * offload) leaves XDP frames that look untagged, which bpfwg would take as
+ * the port's own: tell, do not change.
+ */
+static void check_vlan_offload(const struct args *args)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
+	struct ifreq ifr = { .ifr_data = (void *)&ev };
+	int fd, i;
+
+	if (args->hook == HOOK_TC)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (i = 0; fd >= 0 && i < args->n_ifaces; i++) {
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+			 args->ifnames[i]);
+		if (!ioctl(fd, SIOCETHTOOL, &ifr) && (ev.data & ETH_FLAG_RXVLAN))
+			pr_warn("%s strips VLAN tags before XDP sees them (rx-vlan-offload): its tagged frames look like its own; 'ethtool -K %s rxvlan off' keeps VLANs apart\n",
+				args->ifnames[i], args->ifnames[i]);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Tell, do not change: the sysctls are the administrator's. */
@@ -185,7 +254,7 @@ static int read_stats(struct datapath *dp, struct counters *c)
 	return err;
 }
 
-/* Until SIGINT or SIGTERM (blocked, so taken here), one round a second. */
+/* Until SIGINT, SIGTERM, SIGHUP or SIGPIPE (blocked, so taken here), one round a second. */
 static int run(struct datapath *dp, const sigset_t *sigs)
 {
 	const struct timespec interval = { .tv_sec = INTERVAL_SEC };
@@ -196,7 +265,8 @@ static int run(struct datapath *dp, const sigset_t *sigs)
 
 	for (;;) {
 		sig = sigtimedwait(sigs, NULL, &interval);
-		if (sig == SIGINT || sig == SIGTERM)
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP ||
+		    sig == SIGPIPE)
 			break;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
 			pr_err("waiting for signals failed: %s\n",
@@ -211,7 +281,7 @@ static int run(struct datapath *dp, const sigset_t *sigs)
 		t = now_sec();
 		print_stats(dp, now, before, t - last);
 		last = t;
-		if (datapath_sync_fwmarks(dp))
+		if (datapath_sync_fwmarks(dp) || datapath_sync_vlans(dp))
 			return -1;
 	}
 	/* What came in since the last round counts too. */
@@ -241,11 +311,18 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	/* A closed terminal, or a closed pipe behind stdout (the write then
+	 * fails with EPIPE and the signal stays pending): detach and exit
+	 * all the same.
+	 */
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	ret = EXIT_FAILURE;
-	if (resolve_conntrack(&args))
+	if (check_privileges() || resolve_conntrack(&args))
 		goto out;
 	check_sysctls(&args);
+	check_vlan_offload(&args);
 	if (dsa_setup(&args, &dsa) ||
 	    datapath_open(&dp, &args, object) ||
 	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Netlink requests with libmnl: WireGuard, DSA and RSS discovery. */
+/* Netlink requests with libmnl: WireGuard, DSA, VLAN and RSS discovery. */
 #include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 #include <time.h>
 
 #include <linux/genetlink.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
 #include "nl.h"
@@ -100,4 +103,62 @@ int nl_dump_links(mnl_cb_t cb, void *data)
 	ret = nl_talk(nl, nlh, cb, data);
 	mnl_socket_close(nl);
 	return ret;
+}
+
+static const char *attr_str(const struct nlattr *attr)
+{
+	return mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) ? NULL :
+	       mnl_attr_get_str(attr);
+}
+
+static void parse_info_data(const struct nlattr *data, struct link_attrs *a)
+{
+	const struct nlattr *attr;
+	bool dsa = !strcmp(a->kind, "dsa");
+
+	mnl_attr_for_each_nested(attr, data) {
+		int type = mnl_attr_get_type(attr);
+
+		if (dsa && type == IFLA_DSA_CONDUIT &&
+		    !mnl_attr_validate(attr, MNL_TYPE_U32))
+			a->conduit = mnl_attr_get_u32(attr);
+		else if (!dsa && type == IFLA_VLAN_ID &&
+			 !mnl_attr_validate(attr, MNL_TYPE_U16))
+			a->vid = mnl_attr_get_u16(attr);
+		else if (!dsa && type == IFLA_VLAN_PROTOCOL &&
+			 !mnl_attr_validate(attr, MNL_TYPE_U16))
+			a->vlan_proto = mnl_attr_get_u16(attr);
+	}
+}
+
+void nl_link_attrs(const struct nlmsghdr *nlh, struct link_attrs *a)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr, *info, *info_data = NULL;
+
+	memset(a, 0, sizeof(*a));
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		switch (mnl_attr_get_type(attr)) {
+		case IFLA_IFNAME:
+			a->name = attr_str(attr);
+			break;
+		case IFLA_LINK:
+			if (!mnl_attr_validate(attr, MNL_TYPE_U32))
+				a->link = mnl_attr_get_u32(attr);
+			break;
+		case IFLA_PHYS_PORT_NAME:
+			a->port_name = attr_str(attr);
+			break;
+		case IFLA_LINKINFO:
+			mnl_attr_for_each_nested(info, attr) {
+				if (mnl_attr_get_type(info) == IFLA_INFO_KIND)
+					a->kind = attr_str(info);
+				else if (mnl_attr_get_type(info) == IFLA_INFO_DATA)
+					info_data = info;
+			}
+			break;
+		}
+	}
+	if (a->kind && info_data)
+		parse_info_data(info_data, a);
 }

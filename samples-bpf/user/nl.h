@@ -18,4 +18,15 @@ struct mnl_socket *nl_open(int bus);
 /* Feeds every link of the netns (RTM_NEWLINK) to @cb: 0 or -errno. */
 int nl_dump_links(mnl_cb_t cb, void *data);
 
+/* What an RTM_NEWLINK message says of a DSA user port or a VLAN device. */
+struct link_attrs {
+	const char *name, *kind, *port_name;
+	unsigned int link, conduit;
+	__u16 vid;
+	__u16 vlan_proto;	/* network byte order */
+};
+
+/* Fills @a from @nlh, an RTM_NEWLINK message (strings point into it). */
+void nl_link_attrs(const struct nlmsghdr *nlh, struct link_attrs *a);
+
 #endif /* __BPFWG_NL_H */

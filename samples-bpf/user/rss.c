@@ -276,6 +276,18 @@ int rss_stats(struct datapath *dp, __u64 stats[BPFWG_RSS_STAT_MAX],
 	return 0;
 }
 
+__u32 rss_cpumap_id(const struct datapath *dp)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!dp->n_rss ||
+	    bpf_map_get_info_by_fd(bpf_map__fd(dp->rss[0]->maps.bpfwg_cpumap),
+				   &info, &len))
+		return 0;
+	return info.id;
+}
+
 void rss_close(struct datapath *dp)
 {
 	while (dp->n_rss)
