@@ -790,6 +790,63 @@ static __always_inline void build_outer(struct outer *o, __u8 family,
 	};
 }
 
+/*
+ * XDP on skbs (generic XDP, a veth's native XDP) gets the frames of local
+ * senders with their TCP or UDP checksum pending (CHECKSUM_PARTIAL): the
+ * checksum field holds the folded pseudo-header sum and the rest is left
+ * to a device, which XDP cannot tell. Encrypted as is, the checksum would
+ * never be completed. So a field that holds exactly that sum is completed
+ * here, as skb_checksum_help() would, unless the checksum verifies as it is
+ * (a complete one that happens to equal it). The skb still says the
+ * checksum is pending: the caller restores the field (*@orig at @at)
+ * unless the packet leaves encrypted. 1 if completed, 0 if left alone, -1
+ * if unreadable.
+ */
+static __always_inline int complete_csum(void *ctx, __u32 off,
+					 const struct ip_info *ip, __u16 *orig,
+					 __u32 *at)
+{
+	__u32 l4off = off + ip->hdr_len, l4len = ip->len - ip->hdr_len;
+	__u64 pseudo = bpf_htons(ip->l4proto) + bpf_htons(l4len);
+	__u32 csum_off;
+	__u16 check;
+	s64 sum;
+	int i;
+
+	if (ip->fragment)
+		return 0;
+	if (ip->l4proto == IPPROTO_TCP)
+		csum_off = offsetof(struct tcphdr, check);
+	else if (ip->l4proto == IPPROTO_UDP)
+		csum_off = offsetof(struct udphdr, check);
+	else
+		return 0;
+	if (l4len < csum_off + 2 || load(ctx, true, l4off + csum_off, &check, 2))
+		return 0;
+	for (i = 0; i < 4; i++) {
+		if (ip->family == AF_INET && i)
+			break;
+		pseudo += ip->saddr[i];
+		pseudo += ip->daddr[i];
+	}
+	if (check != (__u16)~csum_fold(pseudo))
+		return 0;
+	sum = bpf_xdp_csum(ctx, l4off, l4len, pseudo);
+	if (sum < 0)
+		return -1;
+	if (!csum_fold(sum))
+		return 0;	/* it verifies: complete already */
+	sum = bpf_xdp_csum(ctx, l4off, l4len, 0);
+	if (sum < 0)
+		return -1;
+	*orig = check;
+	*at = l4off + csum_off;
+	check = csum_fold(sum);
+	if (ip->l4proto == IPPROTO_UDP && !check)
+		check = 0xffff;
+	return store(ctx, true, *at, &check, 2) ? -1 : 1;
+}
+
 /* UDP checksum of the datagram at @off, pseudo-header included. */
 static __always_inline int udp_csum(void *ctx, bool xdp, __u32 off,
 				    const struct outer *o, __u8 family,
@@ -961,7 +1018,9 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	struct bpf_sock_tuple t = {};
 	struct bpf_fib_lookup fib;
 	int family, head, tail, rc, err;
-	__u32 trailing, off;
+	__u32 trailing, off, csum_at = 0;
+	__u16 csum_orig = 0;
+	int csum_done;
 	struct outer o;
 	__u8 saved[12];
 
@@ -1036,6 +1095,10 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	if (load(p->ctx, xdp, off, saved, sizeof(saved)) ||
 	    decrement_ttl(p->ctx, xdp, off, ip->family))
 		goto undo_err;
+	/* TC's encryption completes a pending checksum itself. */
+	csum_done = xdp ? complete_csum(p->ctx, off, ip, &csum_orig, &csum_at) : 0;
+	if (csum_done < 0)
+		return drop(BPFWG_DROP_ERROR);
 
 	off -= WG_DATA_HLEN;
 	err = wg_encrypt(p->ctx, xdp, off, ip->len, peer);
@@ -1045,6 +1108,8 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	if (err < 0) {
 		if (store(p->ctx, xdp, off + WG_DATA_HLEN, saved,
 			  sizeof(saved)) ||
+		    (csum_done &&
+		     store(p->ctx, xdp, csum_at, &csum_orig, sizeof(csum_orig))) ||
 		    reshape_undo(p, xdp, head, tail, ip->len, ip->family,
 				 family))
 			return drop(BPFWG_DROP_ERROR);
