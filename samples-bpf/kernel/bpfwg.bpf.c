@@ -384,6 +384,17 @@ static __always_inline int wg_encrypt(void *ctx, bool xdp, __u32 off,
 		     bpf_skb_wg_encrypt(ctx, off, inner_len, peer);
 }
 
+/* Whether @ifindex is a WireGuard device of this netns. */
+static __always_inline bool wg_is_device(void *ctx, bool xdp, __u32 ifindex)
+{
+	struct bpf_wg_device *wg = wg_by_index(ctx, xdp, ifindex);
+
+	if (!wg)
+		return false;
+	bpf_wg_device_put(wg);
+	return true;
+}
+
 static __always_inline int wg_decrypt(void *ctx, bool xdp, __u32 nh_off,
 				      struct bpf_wg_peer *peer)
 {
@@ -1078,6 +1089,12 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 		else
 			__builtin_memcpy(t.ipv6.saddr, fib.ipv6_src, 16);
 	}
+	/* The outer route leads into a WireGuard device (a routing loop, or
+	 * a tunnel in a tunnel): the stack, before a nonce is spent on a
+	 * message that could not leave.
+	 */
+	if (wg_is_device(p->ctx, xdp, fib.ifindex))
+		return pass(BPFWG_PASS_FIB);
 	if (!tx_port(xdp, fib.ifindex))
 		return pass(BPFWG_PASS_EGRESS);
 	if (over_mtu(p->ctx, fib.ifindex, outer_len, &out_mtu))
@@ -1284,7 +1301,6 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 					    __u32 wg_ifindex)
 {
 	struct bpf_fib_lookup fib;
-	struct bpf_wg_device *wg;
 	struct ip_info ip;
 	__u32 mtu;
 	int rc;
@@ -1296,11 +1312,8 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		goto slow;
 	/* Back into a tunnel (peer to peer through this gateway): stack. */
-	wg = wg_by_index(p->ctx, xdp, fib.ifindex);
-	if (wg) {
-		bpf_wg_device_put(wg);
+	if (wg_is_device(p->ctx, xdp, fib.ifindex))
 		goto slow;
-	}
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
 	    (config()->conntrack && ct_check(p->ctx, xdp, off, &ip)))
