@@ -1089,14 +1089,17 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 		else
 			__builtin_memcpy(t.ipv6.saddr, fib.ipv6_src, 16);
 	}
-	/* The outer route leads into a WireGuard device (a routing loop, or
-	 * a tunnel in a tunnel): the stack, before a nonce is spent on a
-	 * message that could not leave.
-	 */
-	if (wg_is_device(p->ctx, xdp, fib.ifindex))
-		return pass(BPFWG_PASS_FIB);
 	if (!tx_port(xdp, fib.ifindex))
 		return pass(BPFWG_PASS_EGRESS);
+	/* The outer route leads into a WireGuard device (a routing loop, or
+	 * a tunnel in a tunnel): the stack, before a nonce is spent on a
+	 * message that could not leave. Native XDP's egress ports, which
+	 * tx_port() checked, are never WireGuard devices: the device lookup
+	 * is left to the hooks that can redirect anywhere.
+	 */
+	if ((!xdp || !config()->xdp_tx_ports) &&
+	    wg_is_device(p->ctx, xdp, fib.ifindex))
+		return pass(BPFWG_PASS_FIB);
 	if (over_mtu(p->ctx, fib.ifindex, outer_len, &out_mtu))
 		return pass(BPFWG_PASS_MTU);
 
