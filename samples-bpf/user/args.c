@@ -103,6 +103,8 @@ static const char usage_text[] =
 	"                         (1-16384, default %d)\n"
 	"  -r, --rss PROGRAM      spread the packets over CPUs (see RSS below):\n"
 	"                         round_robin, match_port, tuple_steering or rx_hash\n"
+	"  -R, --rss-only PROGRAM  only spread the packets over CPUs, for the stack\n"
+	"                         to handle there: no datapath (see RSS below)\n"
 	"  -u, --udp              no UDP checksum on IPv4 outer packets (IPv6 always\n"
 	"                         has one); the native path always sets it\n"
 	"\n"
@@ -160,6 +162,10 @@ static const char usage_text[] =
 	"packets go through the cpumap, those for the stack too, which loses the\n"
 	"partial checksums of a veth's skbs: turn TX checksum offload off on the\n"
 	"peer of a veth (ethtool -K PEER tx off).\n"
+	"With -R instead of -r, no datapath runs: the cpumap entries have no\n"
+	"program and hand every packet to the stack on the CPU picked, as RPS\n"
+	"would but before an skb exists (any traffic, WireGuard or not, is\n"
+	"spread; the stack decides everything, -c, -C and -u do nothing).\n"
 	"\n"
 	"Examples:\n"
 	"  # LAN on eth0, WireGuard underlay on eth1, native XDP:\n"
@@ -173,6 +179,8 @@ static const char usage_text[] =
 	"  bpfwg tc lan1 lan2 lan3 lan4 wan\n"
 	"  # Decrypt one busy peer on CPUs 1-3, leaving CPU 0 to the NIC:\n"
 	"  bpfwg -r round_robin -e 0 xdpnative eth0 eth1\n"
+	"  # The stack on CPUs 1-3 for each flow of a NIC without RSS:\n"
+	"  bpfwg -R tuple_steering -e 0 xdpnative eth0\n"
 	"  # Debug a failing load (verifier log):\n"
 	"  bpfwg -l verbose xdp eth0\n"
 	"\n"
@@ -284,9 +292,11 @@ int args_parse(struct args *args, int argc, char **argv)
 		{ "object", required_argument, NULL, 'o' },
 		{ "queue-size", required_argument, NULL, 'q' },
 		{ "rss", required_argument, NULL, 'r' },
+		{ "rss-only", required_argument, NULL, 'R' },
 		{ "udp", no_argument, NULL, 'u' },
 		{}
 	};
+	bool rss_opt = false, rss_only_opt = false;
 	unsigned long val;
 	int opt, i;
 	char *end;
@@ -295,7 +305,7 @@ int args_parse(struct args *args, int argc, char **argv)
 	args->log_level = LOG_INFO;
 	args->queue_size = DEFAULT_QUEUE_SIZE;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "cCde:h?l:o:q:r:u", options,
+	while ((opt = getopt_long(argc, argv, "cCde:h?l:o:q:r:R:u", options,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -336,6 +346,7 @@ int args_parse(struct args *args, int argc, char **argv)
 			args->queue_size = val;
 			break;
 		case 'r':
+		case 'R':
 			i = parse_name(optarg, rss_names, ARRAY_SIZE(rss_names));
 			if (i < 0) {
 				pr_err("invalid RSS program '%s': use round_robin, match_port, tuple_steering or rx_hash\n",
@@ -343,6 +354,8 @@ int args_parse(struct args *args, int argc, char **argv)
 				return -1;
 			}
 			args->rss = i;
+			args->rss_only = opt == 'R';
+			*(opt == 'R' ? &rss_only_opt : &rss_opt) = true;
 			break;
 		case 'u':
 			args->udp_csum_off = true;
@@ -403,9 +416,16 @@ int args_parse(struct args *args, int argc, char **argv)
 		args->ifnames[args->n_ifaces++] = name;
 	}
 
+	if (rss_opt && rss_only_opt) {
+		pr_err("--rss and --rss-only exclude each other: -r runs the datapath on the CPU picked, -R the stack alone\n");
+		return -1;
+	}
+	if (args->rss_only && (args->ct_mode != CT_AUTO || args->udp_csum_off))
+		pr_warn("--conntrack, --no-conntrack and --udp have no effect with --rss-only\n");
 	if (args->rss && args->hook != HOOK_XDP &&
 	    args->hook != HOOK_XDP_NATIVE) {
-		pr_err("--rss needs native XDP (xdp or xdpnative), not %s: spread skbs with RPS (/sys/class/net/DEV/queues/rx-N/rps_cpus)\n",
+		pr_err("%s needs native XDP (xdp or xdpnative), not %s: spread skbs with RPS (/sys/class/net/DEV/queues/rx-N/rps_cpus)\n",
+		       args->rss_only ? "--rss-only" : "--rss",
 		       hook_name(args->hook));
 		return -1;
 	}

@@ -50,6 +50,7 @@ struct args {
 	enum log_level log_level;
 	const char *object;
 	enum rss_prog rss;
+	bool rss_only;		/* -R: RSS to the stack, no datapath */
 	unsigned int queue_size;
 };
 

@@ -252,17 +252,21 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
 	cfg->hop_limit6 =
 		read_sysctl("/proc/sys/net/ipv6/conf/default/hop_limit", 64);
-	/* Generic XDP and TC can redirect to any device. */
+	/* Generic XDP and TC can redirect to any device; --rss-only does
+	 * not redirect to devices.
+	 */
 	cfg->xdp_tx_ports = args->hook != HOOK_TC &&
-			    args->hook != HOOK_XDP_GENERIC;
+			    args->hook != HOOK_XDP_GENERIC && !args->rss_only;
 	bpf_program__set_autoload(dp->skel->progs.tc_wg,
 				  args->hook == HOOK_TC);
 	/* With --rss, the RSS programs run on the interfaces and the
-	 * datapath in the cpumap entries they redirect into.
+	 * datapath in the cpumap entries they redirect into; with
+	 * --rss-only, no datapath at all.
 	 */
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
 				  args->hook != HOOK_TC && !args->rss);
-	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap, args->rss);
+	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap,
+				  args->rss && !args->rss_only);
 	/* Failed XDP redirects, from the tracepoints (see bpfwg.bpf.c). */
 	bpf_program__set_autoload(dp->skel->progs.bpfwg_redirect_err,
 				  args->hook != HOOK_TC);
@@ -284,7 +288,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	if (args->rss && rss_load(dp, args))
 		return -1;
 	err = datapath_sync_fwmarks(dp) ?: datapath_sync_vlans(dp);
-	if (!err && !dp->n_wg)
+	if (!err && !dp->n_wg && !args->rss_only)
 		pr_warn("no WireGuard device in this network namespace yet: nothing is carried until there is one (ip link add wg0 type wireguard)\n");
 	return err;
 }

@@ -319,10 +319,14 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	ret = EXIT_FAILURE;
-	if (check_privileges() || resolve_conntrack(&args))
+	if (check_privileges() ||
+	    (!args.rss_only && resolve_conntrack(&args)))
 		goto out;
-	check_sysctls(&args);
-	check_vlan_offload(&args);
+	/* With --rss-only the stack does it all. */
+	if (!args.rss_only) {
+		check_sysctls(&args);
+		check_vlan_offload(&args);
+	}
 	if (dsa_setup(&args, &dsa) ||
 	    datapath_open(&dp, &args, object) ||
 	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||
@@ -334,7 +338,8 @@ int main(int argc, char **argv)
 		args.dsa ? ", DSA mtk tags" : "",
 		args.conntrack ? ", conntrack mode" : "",
 		args.udp_csum_off ? ", no IPv4 UDP checksum" : "",
-		args.rss ? ", RSS " : "", args.rss ? rss_name(args.rss) : "");
+		args.rss_only ? ", RSS only " : args.rss ? ", RSS " : "",
+		args.rss ? rss_name(args.rss) : "");
 	if (!run(&dp, &sigs))
 		ret = EXIT_SUCCESS;
 out:

@@ -201,9 +201,13 @@ static int load_one(struct datapath *dp, const struct args *args,
 static int fill_cpumap(struct datapath *dp, const struct args *args,
 		       const struct bpfwg_rss_config *cfg)
 {
+	/* --rss-only: no program (fd 0), the cpumap makes skbs for the
+	 * stack on the CPU.
+	 */
 	struct bpf_cpumap_val val = {
 		.qsize = args->queue_size,
-		.bpf_prog.fd = bpf_program__fd(dp->skel->progs.xdp_wg_cpumap),
+		.bpf_prog.fd = args->rss_only ? 0 :
+			bpf_program__fd(dp->skel->progs.xdp_wg_cpumap),
 	};
 	static const char frags_hint[] =
 		" (xdp_wg_cpumap must be frags-aware, as the RSS programs are)";

@@ -105,6 +105,18 @@ cmd_build() {
 	timed samples build_samples
 }
 
+# The debug flavour (config --debug: KASAN, lockdep, kmemleak) that the
+# test run's debug guest boots: its kernel, modules and the selftests.
+build_debug() {
+	(
+		FLAVOUR=debug
+		KBUILD=$(build_dir debug)
+		cmd_config --debug
+		timed kernel-debug build_kernel
+		timed selftests-debug build_selftests
+	)
+}
+
 # BPF selftests: a pruned copy of tools/testing/selftests/bpf beside the
 # original (its Makefile uses relative paths) holding the framework and only
 # the tests listed in scripts/config/selftests.list, built against $KBUILD.
@@ -137,7 +149,7 @@ selftests_progs() {
 # if any. No match is no error (set -e and pipefail hold in the process
 # substitutions that read it).
 selftest_file() {
-	{ grep -l "^void test_$2(void)" "$1"/prog_tests/*.c || true; } | head -n 1
+	{ grep -lE "^void (serial_)?test_$2\(void\)" "$1"/prog_tests/*.c || true; } | head -n 1
 }
 
 # The prog_tests file defining test_NAME for each NAME in the list. With

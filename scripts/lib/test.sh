@@ -61,7 +61,7 @@ expected_subtests() {
 		f=$(selftest_file "$src" "$t")
 		[[ -n $f ]] || continue
 		awk -v t="$t" -v progs="$src/progs" '
-		$0 ~ "^void test_" t "\\(void\\)" { in_t = 1; next }
+		$0 ~ "^void (serial_)?test_" t "\\(void\\)" { in_t = 1; next }
 		in_t && /^}/ { in_t = 0 }
 		in_t && match($0, /test__start_subtest\("[^"]+"\)/) {
 			print t "/" substr($0, RSTART + 21, RLENGTH - 23) }
@@ -123,58 +123,70 @@ failure_details() {
 
 # run-tests in three guests at once (BPFWG_SUITE tests, netns and rekey),
 # which keep the two cores busy: the rekey guest waits for two minutes,
-# then runs RSS (needs its 2 vCPUs), the moves and DSA. The first one's
-# output shows as it goes, the others' after.
-VM_SUITES=(tests netns rekey)
+# then runs RSS (needs its 2 vCPUs), the moves and DSA. The debug kernel
+# (KASAN, lockdep, kmemleak: config --debug) then runs the kfunc selftests
+# in the slot the tests guest leaves, so that three guests at most share
+# the cores. The first guest's output shows as it goes, the others' after.
+VM_SLOTS=("tests debug" netns rekey)
+suite_flavour() { [[ $1 == debug ]] && echo debug || echo "$FLAVOUR"; }
+
 vm_tests() {
-	local bg=$CACHE/vm-suites s first=
+	local bg=$CACHE/vm-suites slot s first= suites=()
 	build_rootfs
 	vm_accel >/dev/null
 	rm -rf "$bg" && mkdir -p "$bg"
-	for s in "${VM_SUITES[@]}"; do
-		: >"$bg/$s.log"
+	for slot in "${VM_SLOTS[@]}"; do
+		for s in $slot; do
+			: >"$bg/$s.log"
+			suites+=("$s")
+		done
 		(
-			r=0
-			BPFWG_SUITE=$s vm_run bash scripts/guest/run-tests >"$bg/$s.log" 2>&1 || r=$?
-			echo "$r" >"$bg/$s.rc"
-			echo "$VM_RUN_DIR" >"$bg/$s.dir"
+			for s in $slot; do
+				r=0
+				KBUILD=$(build_dir "$(suite_flavour "$s")") BPFWG_SUITE=$s \
+					vm_run bash scripts/guest/run-tests >"$bg/$s.log" 2>&1 || r=$?
+				echo "$r" >"$bg/$s.rc"
+				echo "$VM_RUN_DIR" >"$bg/$s.dir"
+			done
 		) &
 		[[ -n $first ]] || first=$!
 	done
-	echo "== guest ${VM_SUITES[0]}"
-	tail -n +1 -f --pid="$first" "$bg/${VM_SUITES[0]}.log"
+	echo "== guest ${suites[0]}"
+	tail -n +1 -f --pid="$first" "$bg/${suites[0]}.log"
 	wait
-	for s in "${VM_SUITES[@]}"; do
-		[[ $s == "${VM_SUITES[0]}" ]] || { echo "== guest $s"; cat "$bg/$s.log"; }
-		vm_results "$(cat "$bg/$s.rc" 2>/dev/null || echo "missing-$s")" "$(cat "$bg/$s.dir" 2>/dev/null)"
+	for s in "${suites[@]}"; do
+		[[ $s == "${suites[0]}" ]] || { echo "== guest $s"; cat "$bg/$s.log"; }
+		vm_results "$(cat "$bg/$s.rc" 2>/dev/null || echo "missing-$s")" \
+			"$(cat "$bg/$s.dir" 2>/dev/null)" "$([[ $(suite_flavour "$s") == "$FLAVOUR" ]] || echo "$s:")"
 	done
 }
 
-# vm_results RC DIR: results of a guest run of run-tests.
+# vm_results RC DIR [PREFIX]: results of a guest run of run-tests, their
+# names prefixed with PREFIX (the debug kernel's "debug:").
 vm_results() {
-	local name st out=$2/output
+	local name st out=$2/output pre=${3:-}
 	case $1 in
 	0) ;;
-	124) result vm-timeout FAIL ;;
-	125) result kernel-log FAIL ;;
-	*) result "vm-exit-$1" FAIL ;;
+	124) result "${pre}vm-timeout" FAIL ;;
+	125) result "${pre}kernel-log" FAIL ;;
+	*) result "${pre}vm-exit-$1" FAIL ;;
 	esac
 	[[ -f $out ]] || return 0
 	local details
-	details=$(failure_details "$out")
+	details=$(failure_details "$out" | sed "s/^-- /-- $pre/")
 	[[ -z $details ]] || FAILURES+=$details$'\n'
 	while read -r name st; do
 		[[ $st == OK ]] && st=ok || st=FAIL
-		result "$name" "$st"
+		result "$pre$name" "$st"
 	done < <(tally_test_progs "$out")
 	if grep -q '^== test_progs -t ' "$out"; then
 		while read -r name; do
-			echo "$name: expected, missing from the run's output"
-			result "$name" FAIL
+			echo "$pre$name: expected, missing from the run's output"
+			result "$pre$name" FAIL
 		done < <(missing_subtests <(expected_subtests) "$out")
 	fi
 	while read -r name st; do
-		result "$name" "$st"
+		result "$pre$name" "$st"
 	done < <(sed -n 's/^suite \([^ ]*\): \(ok\|FAIL\)$/\1 \2/p' "$out")
 }
 
@@ -187,6 +199,7 @@ cmd_test() {
 	while read -r name st; do result "$name" "$st"; done < <(cmd_check "$@" | sed -n 's/^check \(.*\): \(.*\)$/check-\1 \2/p')
 	timed config cmd_config
 	timed build cmd_build
+	timed build-debug build_debug
 	timed host host_tests
 	timed vm vm_tests
 	log "total: $(($(date +%s) - start)) s"

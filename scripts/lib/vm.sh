@@ -94,6 +94,9 @@ vm_run() {
 	# SeaBIOS's MP table, which lists one per socket (QEMU's default
 	# topology, all cores in one socket, leaves the guest with one CPU).
 	local ncpus=${VM_CPUS:-2}
+	# The kernel log is big enough for a whole run (log_buf_len): the
+	# WireGuard object leak checks read every "created" and "destroyed"
+	# line back with dmesg, and one lost to a wrapped buffer hides a leak.
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 	local qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "$ncpus,sockets=$ncpus"
 		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
@@ -105,7 +108,7 @@ vm_run() {
 		-device virtio-9p-pci,fsdev=cache,mount_tag=cache
 		-fsdev "local,id=vmrun,path=$run,security_model=none,multidevs=remap"
 		-device virtio-9p-pci,fsdev=vmrun,mount_tag=vmrun
-		-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
+		-append "console=ttyS0 log_buf_len=16M panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
 	if [[ ${1:-} == --interactive ]]; then
 		"${qemu[@]}"
 		return

@@ -367,7 +367,8 @@ static void test_bench(struct csum_kfunc *skel)
 		kfunc_ns, topts.duration);
 }
 
-void test_csum_kfunc(void)
+/* Fixed namespace names: serial. */
+void serial_test_csum_kfunc(void)
 {
 	struct csum_kfunc *skel;
 

@@ -104,7 +104,8 @@ out:
 	close(cli);
 }
 
-void test_xdp_generic_tail(void)
+/* Fixed namespace names: serial. */
+void serial_test_xdp_generic_tail(void)
 {
 	int rcvbuf = 4 << 20, srv = -1, ifindex, err, i;
 	struct xdp_generic_tail *skel = NULL;
