@@ -155,7 +155,12 @@ vm_tests() {
 	tail -n +1 -f --pid="$first" "$bg/${suites[0]}.log"
 	wait
 	for s in "${suites[@]}"; do
-		[[ $s == "${suites[0]}" ]] || { echo "== guest $s"; cat "$bg/$s.log"; }
+		# What the guest printed: its output file, which does not depend
+		# on the console pipeline of vm_run having caught its start.
+		[[ $s == "${suites[0]}" ]] || {
+			echo "== guest $s"
+			cat "$(cat "$bg/$s.dir" 2>/dev/null)/output" 2>/dev/null || cat "$bg/$s.log"
+		}
 		vm_results "$(cat "$bg/$s.rc" 2>/dev/null || echo "missing-$s")" \
 			"$(cat "$bg/$s.dir" 2>/dev/null)" "$([[ $(suite_flavour "$s") == "$FLAVOUR" ]] || echo "$s:")"
 	done

@@ -537,6 +537,9 @@ static bool stop_child(pid_t pid, int timeout_ms)
 	return false;
 }
 
+/* The device run_encrypt() passes, when not A's wg0. */
+static int encrypt_ifindex;
+
 static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
 		       const struct addrs *inner, __u8 *out, __u32 *out_len)
 {
@@ -546,7 +549,7 @@ static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
 	struct nstoken *tok;
 	int err;
 
-	k->bss->wg_ifindex = ifindex_in(NS_A, "wg0");
+	k->bss->wg_ifindex = encrypt_ifindex ?: ifindex_in(NS_A, "wg0");
 	inet_pton(inner->family, inner->b, k->bss->inner_daddr);
 	k->bss->inner_daddr_len = inner->family == AF_INET ? 4 : 16;
 	k->bss->msg_off = f->msg_off;
@@ -853,6 +856,56 @@ static void test_no_keypair(struct wg_tunnel *skel, struct wg_kfuncs *k)
 	ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt after the handshake");
 out:
 	return;
+}
+
+/*
+ * What the lookups and the endpoint give when there is nothing to find: an
+ * inner address no peer may use, an interface that is no WireGuard device,
+ * a peer without an endpoint (nor a keypair: no handshake can go out), a
+ * tuple with room for IPv4 only and an IPv6 endpoint. And once the device
+ * has sent to the endpoint, the source address it used.
+ */
+static void test_misses(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	const struct addrs nowhere = { AF_INET, "10.0.0.1", "10.0.0.99" };
+	const struct addrs peer_c = { AF_INET, "10.0.0.1", "10.0.0.3" };
+	static __u8 out[FRAME_MAX];
+	static struct frame f;
+	__u32 out_len;
+	__u8 addr[4];
+
+	build_frame(&f, &under4, &over4, 100);
+	if (!run_encrypt(k, true, &f, &nowhere, out, &out_len))
+		ASSERT_EQ(k->bss->encrypt_ret, NO_PEER, "no peer for 10.0.0.99");
+	encrypt_ifindex = ifindex_in(NS_A, "veth0");
+	if (!run_encrypt(k, true, &f, &over4, out, &out_len))
+		ASSERT_EQ(k->bss->encrypt_ret, NO_DEVICE, "veth0 is no WireGuard device");
+	encrypt_ifindex = 0;
+	if (!run_encrypt(k, true, &f, &peer_c, out, &out_len)) {
+		ASSERT_EQ(k->bss->tuple_ret, -ENOENT, "peer C: no endpoint");
+		ASSERT_EQ(k->bss->encrypt_ret, -ENOKEY, "peer C: no keypair");
+		ASSERT_OK(memcmp(out, f.buf, f.len), "packet untouched");
+	}
+
+	/* A new endpoint has no source address until A sends to it. */
+	if (!ASSERT_OK(wg_set_peer_b("192.0.2.2"), "endpoint"))
+		return;
+	if (!run_encrypt(k, true, &f, &over4, out, &out_len)) {
+		ASSERT_EQ(k->bss->tuple_ret, AF_INET, "endpoint family");
+		ASSERT_EQ(k->bss->tuple.ipv4.saddr, 0, "no source address yet");
+	}
+	ping_through(skel, "10.0.0.2");
+	inet_pton(AF_INET, under4.a, addr);
+	if (!run_encrypt(k, true, &f, &over4, out, &out_len))
+		ASSERT_OK(memcmp(&k->bss->tuple.ipv4.saddr, addr, 4), "source address A used");
+
+	if (!ASSERT_OK(wg_set_peer_b("2001:db8::2"), "IPv6 endpoint"))
+		return;
+	k->bss->tuple_ipv4_only = 1;
+	if (!run_encrypt(k, true, &f, &over4, out, &out_len))
+		ASSERT_EQ(k->bss->tuple_ret, -EINVAL, "no room for an IPv6 endpoint");
+	k->bss->tuple_ipv4_only = 0;
+	ASSERT_OK(wg_set_peer_b("192.0.2.2"), "endpoint back");
 }
 
 /* Wait until the decrypting program has seen a message after @count. */
@@ -1527,6 +1580,8 @@ void serial_test_wg_tunnel(void)
 		test_lookup(k);
 	if (test__start_subtest("no_keypair"))
 		test_no_keypair(skel, k);
+	if (test__start_subtest("misses"))
+		test_misses(skel, k);
 	if (attach_xdp(NS_A, k->progs.xdp_decrypt))
 		goto out;
 	if (test__start_subtest("decrypt_xdp_4in4"))

@@ -56,6 +56,8 @@ __u32 inner_daddr_len;
 __u32 msg_off, inner_len;
 int encrypt_ret, tuple_ret;
 struct bpf_sock_tuple tuple;
+/* Ask for the endpoint with room for an IPv4 one only. */
+__u32 tuple_ipv4_only;
 
 static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
 {
@@ -76,7 +78,7 @@ static __always_inline struct bpf_wg_peer *peer_for(struct bpf_wg_device *wg)
 		encrypt_ret = NO_PEER;						\
 		if (peer) {							\
 			tuple_ret = bpf_wg_endpoint_tuple_get(peer, &tuple,	\
-							      sizeof(tuple));	\
+				tuple_ipv4_only ? sizeof(tuple.ipv4) : sizeof(tuple)); \
 			encrypt_ret = encrypt(__ctx, msg_off, inner_len, peer);	\
 			bpf_wg_peer_put(peer);					\
 		}								\
