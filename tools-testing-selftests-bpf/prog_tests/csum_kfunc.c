@@ -370,9 +370,13 @@ static void test_bench(struct csum_kfunc *skel)
 /* Fixed namespace names: serial. */
 void serial_test_csum_kfunc(void)
 {
+	const char *env = getenv("CSUM_KFUNC_SEED");
+	unsigned int seed = env ? strtoul(env, NULL, 0) : time(NULL);
 	struct csum_kfunc *skel;
 
-	srand(time(NULL));
+	/* The ranges are random: a failure repeats with this seed. */
+	printf("%s: seed %u (CSUM_KFUNC_SEED=%u repeats the run)\n", __func__, seed, seed);
+	srand(seed);
 	skel = csum_kfunc__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "skel"))
 		return;
