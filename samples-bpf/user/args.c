@@ -296,7 +296,6 @@ int args_parse(struct args *args, int argc, char **argv)
 		{ "udp", no_argument, NULL, 'u' },
 		{}
 	};
-	bool rss_opt = false, rss_only_opt = false;
 	unsigned long val;
 	int opt, i;
 	char *end;
@@ -353,9 +352,12 @@ int args_parse(struct args *args, int argc, char **argv)
 				       optarg);
 				return -1;
 			}
+			if (args->rss && args->rss_only != (opt == 'R')) {
+				pr_err("--rss and --rss-only exclude each other: -r runs the datapath on the CPU picked, -R the stack alone\n");
+				return -1;
+			}
 			args->rss = i;
 			args->rss_only = opt == 'R';
-			*(opt == 'R' ? &rss_only_opt : &rss_opt) = true;
 			break;
 		case 'u':
 			args->udp_csum_off = true;
@@ -416,10 +418,6 @@ int args_parse(struct args *args, int argc, char **argv)
 		args->ifnames[args->n_ifaces++] = name;
 	}
 
-	if (rss_opt && rss_only_opt) {
-		pr_err("--rss and --rss-only exclude each other: -r runs the datapath on the CPU picked, -R the stack alone\n");
-		return -1;
-	}
 	if (args->rss_only && (args->ct_mode != CT_AUTO || args->udp_csum_off))
 		pr_warn("--conntrack, --no-conntrack and --udp have no effect with --rss-only\n");
 	if (args->rss && args->hook != HOOK_XDP &&

@@ -144,7 +144,7 @@ suite_append() {
 }
 
 vm_tests() {
-	local bg=$CACHE/vm-suites slot s first= suites=()
+	local bg=$CACHE/vm-suites slot s dir first= suites=()
 	build_rootfs
 	vm_accel >/dev/null
 	rm -rf "$bg" && mkdir -p "$bg"
@@ -169,14 +169,15 @@ vm_tests() {
 	tail -n +1 -f --pid="$first" "$bg/${suites[0]}.log"
 	wait
 	for s in "${suites[@]}"; do
+		dir=$(cat "$bg/$s.dir" 2>/dev/null)
 		# What the guest printed: its output file, which does not depend
 		# on the console pipeline of vm_run having caught its start.
 		[[ $s == "${suites[0]}" ]] || {
 			echo "== guest $s"
-			cat "$(cat "$bg/$s.dir" 2>/dev/null)/output" 2>/dev/null || cat "$bg/$s.log"
+			cat "$dir/output" 2>/dev/null || cat "$bg/$s.log"
 		}
 		vm_results "$(cat "$bg/$s.rc" 2>/dev/null || echo "missing-$s")" \
-			"$(cat "$bg/$s.dir" 2>/dev/null)" "$([[ $(suite_flavour "$s") == "$FLAVOUR" ]] || echo "$s:")"
+			"$dir" "$([[ $(suite_flavour "$s") == "$FLAVOUR" ]] || echo "$s:")"
 	done
 }
 
