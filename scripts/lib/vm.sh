@@ -108,6 +108,14 @@ vm_run() {
 		-device virtio-9p-pci,fsdev=cache,mount_tag=cache
 		-fsdev "local,id=vmrun,path=$run,security_model=none,multidevs=remap"
 		-device virtio-9p-pci,fsdev=vmrun,mount_tag=vmrun
+		# Two virtio-net devices on one hub, eth0 and eth1 in the guest,
+		# for the AF_XDP zero-copy test (wg_xsk): virtio-net has
+		# zero-copy when its rings go through the DMA API
+		# (iommu_platform, VIRTIO_F_ACCESS_PLATFORM).
+		-netdev hubport,id=xsk0,hubid=1
+		-device virtio-net-pci,netdev=xsk0,disable-legacy=on,iommu_platform=on,mac=02:00:00:00:51:00
+		-netdev hubport,id=xsk1,hubid=1
+		-device virtio-net-pci,netdev=xsk1,disable-legacy=on,iommu_platform=on,mac=02:00:00:00:51:01
 		-append "console=ttyS0 log_buf_len=16M panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
 	if [[ ${1:-} == --interactive ]]; then
 		"${qemu[@]}"
