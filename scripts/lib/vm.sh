@@ -4,7 +4,7 @@
 
 # The guest root: Debian sid (minbase) for wireguard-tools and iproute2 new
 # enough for the 7.3 selftests; host-built binaries run there unchanged.
-ROOTFS_PKGS=iproute2,wireguard-tools,iperf3,iptables,nftables,iputils-ping,ethtool,kmod,procps,libmnl0,libelf1t64,zlib1g,libzstd1,libcap2,libssl3t64,tcpdump,netcat-openbsd,bash,coreutils,util-linux
+ROOTFS_PKGS=iproute2,wireguard-tools,wireguard-go,iperf3,iptables,nftables,iputils-ping,ethtool,kmod,procps,libmnl0,libelf1t64,zlib1g,libzstd1,libcap2,libssl3t64,tcpdump,netcat-openbsd,bash,coreutils,util-linux
 ROOTFS_STAMP=$ROOTFS/.bpfwg-stamp
 VM_TIMEOUT=${VM_TIMEOUT:-3600}
 

@@ -413,6 +413,9 @@ static int inner_server(const char *ns, const struct addrs *ad, bool on_a)
 }
 
 /* Send @payload bytes through the tunnel, from @ns to @addr:INNER_PORT. */
+/* The TOS (IPv4) or traffic class (IPv6) send_inner() sends with, if not 0. */
+static int inner_tos;
+
 static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_t payload)
 {
 	static __u8 buf[FRAME_MAX];
@@ -433,6 +436,13 @@ static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_
 	}
 	if (!ASSERT_GE(fd, 0, "socket"))
 		return -1;
+	if (inner_tos &&
+	    !ASSERT_OK(setsockopt(fd, ad->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+				  ad->family == AF_INET ? IP_TOS : IPV6_TCLASS,
+				  &inner_tos, sizeof(inner_tos)), "tos")) {
+		close(fd);
+		return -1;
+	}
 	ret = sendto(fd, buf, payload, 0, (void *)&ss, sslen) == payload ? 0 : -1;
 	close(fd);
 	return ret;
@@ -537,8 +547,9 @@ static bool stop_child(pid_t pid, int timeout_ms)
 	return false;
 }
 
-/* The device run_encrypt() passes, when not A's wg0. */
+/* The device run_encrypt() passes, when not A's wg0, and its namespace. */
 static int encrypt_ifindex;
+static const char *encrypt_ns = NS_A;
 
 static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
 		       const struct addrs *inner, __u8 *out, __u32 *out_len)
@@ -554,7 +565,7 @@ static int run_encrypt(struct wg_kfuncs *k, bool xdp, struct frame *f,
 	k->bss->inner_daddr_len = inner->family == AF_INET ? 4 : 16;
 	k->bss->msg_off = f->msg_off;
 	k->bss->inner_len = f->inner_len;
-	tok = open_netns(NS_A);
+	tok = open_netns(encrypt_ns);
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		return -1;
 	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &topts);
@@ -924,6 +935,27 @@ static int dec_inject(struct wg_kfuncs *k, const void *buf, size_t len)
 	return k->bss->dec_ret;
 }
 
+/* Statistic @name of device @dev in @ns (/sys/class/net/DEV/statistics). */
+static int dev_stat(const char *ns, const char *dev, const char *name, __u64 *v)
+{
+	unsigned long long n;
+	char cmd[256];
+	int ret = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s cat /sys/class/net/%s/statistics/%s",
+		 ns, dev, name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%llu", &n) == 1) {
+		*v = n;
+		ret = 0;
+	}
+	pclose(f);
+	return ret;
+}
+
 /* B's kernel sends an inner datagram of @payload bytes; xdp_decrypt on A. */
 static int dec_native(struct wg_kfuncs *k, const struct addrs *inner, size_t payload)
 {
@@ -1244,11 +1276,18 @@ static void test_keepalive_allowedips(struct wg_kfuncs *k)
 	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 0",
 	    NS_B, keydir);
 
-	/* B's wg0 may send from 10.9.9.9, A does not allow it for B. */
+	/*
+	 * B's wg0 may send from 10.9.9.9, A does not allow it for B: counted
+	 * on A's wg0 as rx_errors and rx_frame_errors, as natively.
+	 */
 	SYS(out, "ip -n %s addr add 10.9.9.9/32 dev wg0", NS_B);
 	{
 		__u32 count = k->bss->dec_count;
+		__u64 err0, err1, frm0, frm1;
 
+		if (!ASSERT_OK(dev_stat(NS_A, "wg0", "rx_errors", &err0), "rx_errors") ||
+		    !ASSERT_OK(dev_stat(NS_A, "wg0", "rx_frame_errors", &frm0), "rx_frame_errors"))
+			goto out;
 		SYS(out,
 		    "ip netns exec %s ping -q -c 1 -W 1 -I 10.9.9.9 10.0.0.1 >/dev/null 2>&1 || true",
 		    NS_B);
@@ -1256,6 +1295,12 @@ static void test_keepalive_allowedips(struct wg_kfuncs *k)
 			ASSERT_EQ(k->bss->dec_ret, -EACCES, "inner source not allowed");
 			ASSERT_TRUE(all_zero(k->bss->post + MSG_OFF4, k->bss->frame_len - MSG_OFF4),
 				    "refused plaintext wiped");
+			if (ASSERT_OK(dev_stat(NS_A, "wg0", "rx_errors", &err1), "rx_errors") &&
+			    ASSERT_OK(dev_stat(NS_A, "wg0", "rx_frame_errors", &frm1),
+				      "rx_frame_errors")) {
+				ASSERT_EQ(err1 - err0, 1, "rx_errors counted");
+				ASSERT_EQ(frm1 - frm0, 1, "rx_frame_errors counted");
+			}
 		}
 	}
 out:
@@ -1503,6 +1548,155 @@ out:
 	stop_child(ping, 0);
 }
 
+/* The ECN field of the IPv4 or IPv6 header at @ip. */
+static int ecn_of(const __u8 *ip)
+{
+	return (ip[0] >> 4) == 4 ? ip[1] & 3 : (ip[1] >> 4) & 3;
+}
+
+/*
+ * ECN through the tunnel, as the native path does it. B's kernel copies
+ * the ECN field of an inner packet to the outer header; a router on the
+ * way marks the outer header CE; BPF on A decrypts: an ECT(0) inner
+ * packet is now CE, with its IPv4 checksum updated, and a not-ECT one
+ * stays not-ECT (INET_ECN_decapsulate(), whose verdict the native path
+ * does not act on either).
+ */
+static void test_decrypt_ecn(struct wg_kfuncs *k, const struct addrs *outer,
+			     const struct addrs *inner)
+{
+	const int ecn[] = { 2 /* ECT(0) */, 0 /* not-ECT */ }, want[] = { 3, 0 };
+	__u8 frame[256];
+	__u32 len;
+	int i;
+
+	if (!ASSERT_OK(wg_set_peer_a(outer->a), "endpoint"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, inner, 39), 0, "session"))
+		return;
+	for (i = 0; i < ARRAY_SIZE(ecn); i++) {
+		k->bss->dec_mode = DEC_CAPTURE;
+		k->bss->dec_ret = 0;
+		inner_tos = ecn[i];
+		if (!ASSERT_GE(dec_native(k, inner, 40), 0, "capture"))
+			break;
+		inner_tos = 0;
+		k->bss->dec_mode = DEC_DECRYPT;
+		len = k->bss->frame_len;
+		if (!ASSERT_LE(len, sizeof(frame), "frame length"))
+			break;
+		memcpy(frame, k->bss->frame, len);
+		ASSERT_EQ(ecn_of(frame + ETH_HLEN), ecn[i], "outer ECN from B's kernel");
+		/* Congestion experienced on the way. */
+		if (outer->family == AF_INET) {
+			frame[ETH_HLEN + 1] |= 3;
+			fix_ipv4_csum(frame);
+		} else {
+			frame[ETH_HLEN + 1] |= 3 << 4;
+		}
+		if (!ASSERT_GT(dec_inject(k, frame, len), 0, "decrypt"))
+			break;
+		ASSERT_EQ(ecn_of(k->bss->plain), want[i], "inner ECN");
+		if (inner->family == AF_INET)
+			ASSERT_EQ(csum_fold16(csum_add(0, k->bss->plain, sizeof(struct iphdr))), 0,
+				  "inner IPv4 checksum");
+	}
+	inner_tos = 0;
+}
+
+/*
+ * A message that authenticates but holds no valid IP packet: BPF on B
+ * encrypts it, BPF on A decrypts it. -EPROTO, the message wiped, and the
+ * error counted on A's wg0 as the native path counts it: rx_frame_errors
+ * for a packet that is neither IPv4 nor IPv6, rx_length_errors for an
+ * IPv4 total length beyond the plaintext.
+ */
+static void test_decrypt_eproto(struct wg_kfuncs *k)
+{
+	static const struct addrs b_to_a4 = { AF_INET, "192.0.2.2", "192.0.2.1" };
+	static const struct addrs b_to_a_in4 = { AF_INET, "10.0.0.2", "10.0.0.1" };
+	const char *stat[] = { "rx_frame_errors", "rx_length_errors" };
+	__u64 err0, err1, stat0, stat1;
+	static __u8 out[FRAME_MAX];
+	static struct frame f;
+	__u32 out_len;
+	__u8 *in;
+	int i;
+
+	if (!ASSERT_OK(wg_set_peer_a(under4.a), "endpoint"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, &over4, 39), 0, "session"))
+		return;
+	encrypt_ns = NS_B;
+	encrypt_ifindex = ifindex_in(NS_B, "wg0");
+	for (i = 0; i < ARRAY_SIZE(stat); i++) {
+		build_frame(&f, &b_to_a4, &b_to_a_in4, 40);
+		in = f.buf + f.msg_off + 16;
+		if (i == 0)
+			in[0] = 0x05;		/* version 0 */
+		else
+			((struct iphdr *)in)->tot_len = htons(1000);
+		if (run_encrypt(k, true, &f, &b_to_a_in4, out, &out_len) ||
+		    !ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt on B"))
+			break;
+		if (!ASSERT_OK(dev_stat(NS_A, "wg0", "rx_errors", &err0), "rx_errors") ||
+		    !ASSERT_OK(dev_stat(NS_A, "wg0", stat[i], &stat0), stat[i]))
+			break;
+		if (!ASSERT_EQ(dec_inject(k, out, out_len), -EPROTO, stat[i]))
+			break;
+		ASSERT_TRUE(all_zero(k->bss->post + f.msg_off, out_len - f.msg_off),
+			    "message wiped");
+		if (!ASSERT_OK(dev_stat(NS_A, "wg0", "rx_errors", &err1), "rx_errors") ||
+		    !ASSERT_OK(dev_stat(NS_A, "wg0", stat[i], &stat1), stat[i]))
+			break;
+		ASSERT_EQ(err1 - err0, 1, "rx_errors counted");
+		ASSERT_EQ(stat1 - stat0, 1, stat[i]);
+	}
+	encrypt_ns = NS_A;
+	encrypt_ifindex = 0;
+	/* The session still works. */
+	ASSERT_GT(dec_native(k, &over4, 41), 0, "decrypt after the errors");
+}
+
+/*
+ * XDP multi-buffer: with jumbo frames, B's kernel sends a datagram of 6000
+ * bytes, whose message spans several buffers of the frame xdp.frags gets
+ * on A. It decrypts in place: the tag, checked over every buffer, shows the
+ * ciphertext was read across them, the head and the tail of the plaintext
+ * that it was written back across them.
+ */
+static void test_decrypt_frags(struct wg_kfuncs *k)
+{
+	const size_t payload = 6000;
+	static __u8 want[FRAME_MAX];
+	int ret;
+
+	if (!ASSERT_OK(wg_set_peer_a(under4.a), "endpoint"))
+		return;
+	k->bss->dec_mode = DEC_DECRYPT;
+	if (!ASSERT_GT(dec_native(k, &over4, 39), 0, "session") ||
+	    attach_xdp(NS_A, k->progs.xdp_decrypt_frags))
+		return;
+	if (!ASSERT_OK(jumbo(true), "jumbo frames"))
+		goto out;
+	ret = dec_native(k, &over4, payload);
+	if (!ASSERT_EQ(ret, sizeof(struct iphdr) + sizeof(struct udphdr) + payload, "decrypt"))
+		goto out;
+	ASSERT_GT(k->bss->buff_len, k->bss->frame_len, "several buffers");
+	ASSERT_EQ(k->bss->plain[0] >> 4, 4, "inner version");
+	fill_payload(want, payload, payload);
+	ASSERT_OK(memcmp(k->bss->plain + sizeof(struct iphdr) + sizeof(struct udphdr), want,
+			 sizeof(k->bss->plain) - sizeof(struct iphdr) - sizeof(struct udphdr)),
+		  "plaintext head");
+	ASSERT_OK(memcmp(k->bss->plain_tail, want + payload - sizeof(k->bss->plain_tail),
+			 sizeof(k->bss->plain_tail)), "plaintext tail");
+out:
+	jumbo(false);
+	attach_xdp(NS_A, k->progs.xdp_decrypt);
+}
+
 /* Fixed namespace and device names: serial. */
 void serial_test_wg_tunnel(void)
 {
@@ -1592,6 +1786,14 @@ void serial_test_wg_tunnel(void)
 		test_decrypt(k, &under6, &over4);
 	if (test__start_subtest("decrypt_xdp_6in6"))
 		test_decrypt(k, &under6, &over6);
+	if (test__start_subtest("decrypt_ecn_4in4"))
+		test_decrypt_ecn(k, &under4, &over4);
+	if (test__start_subtest("decrypt_ecn_6in6"))
+		test_decrypt_ecn(k, &under6, &over6);
+	if (test__start_subtest("decrypt_eproto"))
+		test_decrypt_eproto(k);
+	if (test__start_subtest("decrypt_xdp_frags"))
+		test_decrypt_frags(k);
 	if (test__start_subtest("deliver_xdp_4in4"))
 		test_deliver(k, &over4);
 	if (test__start_subtest("deliver_xdp_6in4"))
@@ -1600,6 +1802,10 @@ void serial_test_wg_tunnel(void)
 		goto out;
 	if (test__start_subtest("decrypt_tc_4in4"))
 		test_decrypt(k, &under4, &over4);
+	if (test__start_subtest("decrypt_tc_6in4"))
+		test_decrypt(k, &under4, &over6);
+	if (test__start_subtest("decrypt_tc_4in6"))
+		test_decrypt(k, &under6, &over4);
 	if (test__start_subtest("decrypt_tc_6in6"))
 		test_decrypt(k, &under6, &over6);
 	if (test__start_subtest("decrypt_tc_paged"))

@@ -159,7 +159,9 @@ __u32 deliver_delta, deliver_spoof, dev_ifindex;
 __u32 dec_count, keepalives;
 __u8 frame[8192], post[256];
 __u32 frame_len;
-__u8 plain[128];
+__u8 plain[128], plain_tail[64];
+/* XDP: the length of the whole frame, all its buffers. */
+__u32 buff_len;
 
 struct wg_msg {
 	__u32 nh, off, len;
@@ -284,6 +286,12 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	if (dec_ret > 0)
 		xdp ? bpf_xdp_load_bytes(ctx, m.off + WG_HDR_LEN, plain, n) :
 		      bpf_skb_load_bytes(ctx, m.off + WG_HDR_LEN, plain, n);
+	n = m.off + WG_HDR_LEN + dec_ret - sizeof(plain_tail);
+	if (dec_ret >= (int)sizeof(plain_tail))
+		xdp ? bpf_xdp_load_bytes(ctx, n, plain_tail, sizeof(plain_tail)) :
+		      bpf_skb_load_bytes(ctx, n, plain_tail, sizeof(plain_tail));
+	if (xdp)
+		buff_len = bpf_xdp_get_buff_len(ctx);
 	return true;
 }
 
@@ -299,6 +307,16 @@ static __always_inline bool decrypt(void *ctx, void *data, void *data_end, bool 
 
 SEC("xdp")
 int xdp_decrypt(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+
+	return decrypt(ctx, data, data_end, true, 0, 0) ? XDP_DROP : XDP_PASS;
+}
+
+/* The same, for frames of several buffers. */
+SEC("xdp.frags")
+int xdp_decrypt_frags(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
