@@ -1616,7 +1616,7 @@ static void test_decrypt_eproto(struct wg_kfuncs *k)
 {
 	static const struct addrs b_to_a4 = { AF_INET, "192.0.2.2", "192.0.2.1" };
 	static const struct addrs b_to_a_in4 = { AF_INET, "10.0.0.2", "10.0.0.1" };
-	const char *stat[] = { "rx_frame_errors", "rx_length_errors" };
+	static const char * const stat[] = { "rx_frame_errors", "rx_length_errors" };
 	__u64 err0, err1, stat0, stat1;
 	static __u8 out[FRAME_MAX];
 	static struct frame f;

@@ -173,7 +173,8 @@ static int run(struct wg_xsk *skel, int rx_ifindex, int tx_ifindex,
 
 	build_frame(frame);
 	skel->bss->frames = 0;
-	skel->bss->encrypt_ret = skel->bss->decrypt_ret = -1;
+	skel->bss->encrypt_ret = -1;
+	skel->bss->decrypt_ret = -1;
 	tok = open_netns(NS_RX);
 	if (!ASSERT_OK_PTR(tok, "open_netns rx"))
 		return -1;
@@ -227,11 +228,11 @@ static int setup(const char *rx, const char *tx, const char *keydir,
 	SYS(fail, "ip link set %s netns %s", tx, NS_TX);
 	SYS(fail, "ip -n %s link set %s up", NS_TX, tx);
 	SYS(fail, "ip -n %s link set %s up", NS_RX, rx);
-	SYS(fail, "wg genkey > %s/key", keydir);
+	SYS(fail, "wg genkey > %s/key && wg genkey | wg pubkey > %s/peer", keydir, keydir);
 	SYS(fail, "ip -n %s link add wg0 type wireguard", NS_RX);
 	/* A peer with an endpoint and no session: nothing to decrypt with. */
-	SYS(fail, "ip netns exec %s wg set wg0 private-key %s/key peer \"$(wg genkey | wg pubkey)\""
-	    " allowed-ips 10.0.0.2/32 endpoint 192.0.2.2:%d", NS_RX, keydir, WG_PORT);
+	SYS(fail, "ip netns exec %s wg set wg0 private-key %s/key peer $(cat %s/peer) %s",
+	    NS_RX, keydir, keydir, "allowed-ips 10.0.0.2/32 endpoint 192.0.2.2:51820");
 	SYS(fail, "ip -n %s link set wg0 up", NS_RX);
 	tok = open_netns(NS_RX);
 	if (!ASSERT_OK_PTR(tok, "open_netns rx"))
@@ -264,8 +265,8 @@ void serial_test_wg_xsk(void)
 	struct wg_xsk *skel = NULL;
 
 	if (!ifaces || sscanf(ifaces, "%15s %15s", rx, tx) != 2) {
-		printf("%s:SKIP:WG_XSK_IFACES (\"RX TX\", two connected devices with AF_XDP zero-copy) not set\n",
-		       __func__);
+		printf("%s:SKIP:WG_XSK_IFACES (\"RX TX\": two connected devices %s) not set\n",
+		       __func__, "with AF_XDP zero-copy");
 		test__skip();
 		return;
 	}

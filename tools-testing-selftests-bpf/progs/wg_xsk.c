@@ -49,12 +49,14 @@ int xdp_wg_xsk(struct xdp_md *ctx)
 		return XDP_PASS;
 	wg = bpf_xdp_wg_device_get_by_index(ctx, wg_ifindex);
 	if (!wg) {
-		encrypt_ret = decrypt_ret = NO_DEVICE;
+		encrypt_ret = NO_DEVICE;
+		decrypt_ret = NO_DEVICE;
 		return XDP_DROP;
 	}
 	peer = bpf_wg_peer_allowedips_lookup(wg, &peer_addr, sizeof(peer_addr));
 	if (!peer) {
-		encrypt_ret = decrypt_ret = NO_PEER;
+		encrypt_ret = NO_PEER;
+		decrypt_ret = NO_PEER;
 		bpf_wg_device_put(wg);
 		return XDP_DROP;
 	}
