@@ -3,40 +3,14 @@
 # as ratios to native: a table and a plot.
 # shellcheck shell=bash
 
-BENCH_MODES=(native xdp tc xdp-rr)
-BENCH_SIZES=(64 512 1372)
-
-# The figures every mode must have (fast-share: the bpfwg modes only).
-bench_metrics() {
-	local s
-	for s in "${BENCH_SIZES[@]}"; do echo "udp$s-pps"; echo "udp$s-loss"; done
-	printf '%s\n' tcp-fwd tcp-rev tcp4-fwd rtt-load
-	[[ $1 == native ]] || echo fast-share
-}
-
-# bench_validate RAW ROUNDS: every mode has every figure in every round, each
-# a number. Prints what is missing or wrong; fails if anything is.
-bench_validate() {
-	local raw=$1 rounds=$2 r mode m v bad=0
-	for ((r = 1; r <= rounds; r++)); do
-		for mode in "${BENCH_MODES[@]}"; do
-			while read -r m; do
-				v=$(awk -v r="$r" -v mo="$mode" -v m="$m" \
-					'$1 == "bench" && $2 == r && $3 == mo && $4 == m { print $5 }' "$raw")
-				if [[ ! $v =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-					echo "round $r, $mode, $m: '${v}' is not a measurement"
-					bad=1
-				fi
-			done < <(bench_metrics "$mode")
-		done
-	done
-	return "$bad"
-}
+# MODES, SIZES, bench_metrics and bench_validate: the guest script's own.
+# shellcheck source=scripts/guest/bench
+. "$TOP/scripts/guest/bench"
 
 # bench_table RAW: Markdown, per figure and mode: median [min-max] over the
 # rounds, and the median's ratio to native's.
 bench_table() {
-	awk -v modes="${BENCH_MODES[*]}" '
+	awk -v modes="${MODES[*]}" '
 	function median(k,   n, i, j, t, a) {
 		n = split(vals[k], a, " ")
 		for (i = 1; i <= n; i++)
@@ -78,7 +52,7 @@ bench_table() {
 # bench_svg RAW: the ratios to native of the throughput figures, bars per
 # mode, as an SVG made with awk (no plotting package on the machine).
 bench_svg() {
-	awk -v modes="${BENCH_MODES[*]}" '
+	awk -v modes="${MODES[*]}" '
 	function median(k,   n, i, j, t, a) {
 		n = split(vals[k], a, " ")
 		for (i = 1; i <= n; i++)
@@ -130,9 +104,9 @@ cmd_bench() {
 	[[ -f $KBUILD/arch/x86/boot/bzImage ]] || die "no kernel in $KBUILD: run 'scripts/bpfwg build' first"
 	accel=$(vm_accel)
 	raw=$(mktemp)
-	log "bench: $rounds rounds of ${#BENCH_MODES[@]} modes, ${secs} s per figure, $accel"
+	log "bench: $rounds rounds of ${#MODES[@]} modes, ${secs} s per figure, $accel"
 	vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench $rounds $secs" |
-		tee "$raw" | grep --line-buffered '^bench: ' >&2 || true
+		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
 	if ! bench_validate "$raw" "$rounds" >&2; then
 		rm -f "$raw"
 		die "bench: some figures are missing or not numbers (above)"
