@@ -990,7 +990,7 @@ static void fix_ipv4_csum(__u8 *frame)
 /*
  * B's kernel encrypts, BPF on A decrypts. Then the errors: replay, tampered
  * tag, truncated message, unknown receiver index, index of another peer,
- * length beyond the packet.
+ * a message of another type, length beyond the packet.
  */
 static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 			 const struct addrs *inner)
@@ -1066,6 +1066,14 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	inet_pton(AF_INET, "10.0.0.3", k->bss->peer_addr);
 	ASSERT_EQ(dec_inject(k, frame, len), -EPERM, "index of another peer");
 	k->bss->peer_by_addr = 0;
+
+	/* Not a data message: refused, and left as it was. */
+	memcpy(bad, frame, len);
+	bad[msg_off] = 1;	/* type: handshake initiation */
+	k->bss->any_type = 1;
+	ASSERT_EQ(dec_inject(k, bad, len), -EINVAL, "not a data message");
+	k->bss->any_type = 0;
+	ASSERT_OK(memcmp(k->bss->post, bad, len), "other type left as it was");
 
 	/* The outer header is where the program says, not guessed. */
 	k->bss->nh_delta = 1;

@@ -138,8 +138,9 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
  * mode, decrypted with the peer found by the receiver index (or, with
  * peer_by_addr set, by the AllowedIPs of peer_addr), then dropped so that
  * the test sees every result. nh_delta is added to the offset of the outer
- * IP header passed to the kfunc. What the kfunc left of the frame is in
- * post[].
+ * IP header passed to the kfunc. With any_type set, messages of the other
+ * types (initiation, response, cookie) are decrypted too, by the index at
+ * the same offset. What the kfunc left of the frame is in post[].
  *
  * XDP, in DEC_DELIVER mode: a decrypted packet is then handed to the stack
  * with bpf_xdp_wg_deliver(), at deliver_delta bytes after its start, after
@@ -152,6 +153,7 @@ __u32 dec_mode;
 __u16 wg_port = 51820;
 __u32 nh_delta;
 __u32 peer_by_addr;
+__u32 any_type;
 __u8 peer_addr[4];
 int dec_ret, dec_cloned, dec_nonlinear;
 int deliver_ret;
@@ -195,7 +197,7 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	}
 	type = (void *)(udp + 1);
 	if ((void *)(type + 2) > data_end || udp->dest != bpf_htons(wg_port) ||
-	    *type != bpf_htonl(WG_DATA << 24) || bpf_ntohs(udp->len) < 8)
+	    (*type != bpf_htonl(WG_DATA << 24) && !any_type) || bpf_ntohs(udp->len) < 8)
 		return -1;
 	m->nh = sizeof(*eth);
 	m->off = (void *)type - data;
