@@ -108,8 +108,9 @@ vm_run() {
 		-device virtio-9p-pci,fsdev=cache,mount_tag=cache
 		-fsdev "local,id=vmrun,path=$run,security_model=none,multidevs=remap"
 		-device virtio-9p-pci,fsdev=vmrun,mount_tag=vmrun
-		# Two virtio-net devices on one hub, eth0 and eth1 in the guest,
-		# for the AF_XDP zero-copy test (wg_xsk): virtio-net has
+		# Two virtio-net devices on one hub, xsk0 and xsk1 in the guest
+		# (run-tests names them by MAC address), for the AF_XDP
+		# zero-copy test (wg_xsk): virtio-net has
 		# zero-copy when its rings go through the DMA API
 		# (iommu_platform, VIRTIO_F_ACCESS_PLATFORM).
 		-netdev hubport,id=xsk0,hubid=1
