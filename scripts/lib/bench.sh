@@ -7,18 +7,22 @@
 # shellcheck source=scripts/guest/bench
 . "$TOP/scripts/guest/bench"
 
+# awk: median(k) of the space-separated numbers in vals[k], their minimum
+# and maximum left in lo[k] and hi[k].
+BENCH_AWK_MEDIAN='
+function median(k,   n, i, j, t, a) {
+	n = split(vals[k], a, " ")
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	lo[k] = a[1]; hi[k] = a[n]
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}'
+
 # bench_table RAW: Markdown, per figure and mode: median [min-max] over the
 # rounds, and the median's ratio to native's.
 bench_table() {
-	awk -v modes="${MODES[*]}" '
-	function median(k,   n, i, j, t, a) {
-		n = split(vals[k], a, " ")
-		for (i = 1; i <= n; i++)
-			for (j = i + 1; j <= n; j++)
-				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		lo[k] = a[1]; hi[k] = a[n]
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk -v modes="${MODES[*]}" "$BENCH_AWK_MEDIAN"'
 	$1 == "bench" {
 		k = $4 SUBSEP $3
 		vals[k] = vals[k] " " $5
@@ -52,17 +56,12 @@ bench_table() {
 # bench_svg RAW: the ratios to native of the throughput figures, bars per
 # mode, as an SVG made with awk (no plotting package on the machine).
 bench_svg() {
-	awk -v modes="${MODES[*]}" '
-	function median(k,   n, i, j, t, a) {
-		n = split(vals[k], a, " ")
-		for (i = 1; i <= n; i++)
-			for (j = i + 1; j <= n; j++)
-				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk -v modes="${MODES[*]}" -v sizes="${SIZES[*]}" "$BENCH_AWK_MEDIAN"'
 	$1 == "bench" { vals[$4 SUBSEP $3] = vals[$4 SUBSEP $3] " " $5 }
 	END {
-		nf = split("udp64-pps udp512-pps udp1372-pps tcp-fwd tcp-rev tcp4-fwd", fig, " ")
+		nf = split(sizes, fig, " ")
+		for (f = 1; f <= nf; f++) fig[f] = "udp" fig[f] "-pps"
+		fig[++nf] = "tcp-fwd"; fig[++nf] = "tcp-rev"; fig[++nf] = "tcp4-fwd"
 		nmode = split(modes, mo, " ")
 		split("#888888 #1f77b4 #ff7f0e #2ca02c", col, " ")
 		w = 110; h = 300; top = 40; x0 = 50

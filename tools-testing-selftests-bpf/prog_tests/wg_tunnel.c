@@ -967,6 +967,20 @@ static int dec_native(struct wg_kfuncs *k, const struct addrs *inner, size_t pay
 	return k->bss->dec_ret;
 }
 
+/*
+ * B's endpoint for A set to @endpoint, xdp_decrypt decrypting, and a first
+ * message of @payload bytes from B, which brings the session up if it was
+ * not: whether all of it worked.
+ */
+static bool dec_session(struct wg_kfuncs *k, const char *endpoint,
+			const struct addrs *inner, size_t payload)
+{
+	if (!ASSERT_OK(wg_set_peer_a(endpoint), "endpoint"))
+		return false;
+	k->bss->dec_mode = DEC_DECRYPT;
+	return ASSERT_GT(dec_native(k, inner, payload), 0, "session");
+}
+
 /* The plaintext xdp_decrypt left: an inner UDP datagram from B to A. */
 static void check_plain(struct wg_kfuncs *k, const struct addrs *inner, size_t payload)
 {
@@ -1004,11 +1018,7 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	__u32 len;
 	int ret;
 
-	if (!ASSERT_OK(wg_set_peer_a(outer->a), "endpoint"))
-		return;
-	k->bss->dec_mode = DEC_DECRYPT;
-	/* A first message brings the session up if it was not. */
-	if (!ASSERT_GT(dec_native(k, inner, 39), 0, "session"))
+	if (!dec_session(k, outer->a, inner, 39))
 		return;
 	ASSERT_OK(wg_transfer(NS_A, 'b', &rx0, &tx0), "wg show");
 	ret = dec_native(k, inner, 40);
@@ -1270,10 +1280,7 @@ static void test_keepalive_allowedips(struct wg_kfuncs *k)
 {
 	int i;
 
-	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "endpoint"))
-		return;
-	k->bss->dec_mode = DEC_DECRYPT;
-	if (!ASSERT_GT(dec_native(k, &over4, 20), 0, "session"))
+	if (!dec_session(k, under4.a, &over4, 20))
 		return;
 	k->bss->keepalives = 0;
 	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 1",
@@ -1578,10 +1585,7 @@ static void test_decrypt_ecn(struct wg_kfuncs *k, const struct addrs *outer,
 	__u32 len;
 	int i;
 
-	if (!ASSERT_OK(wg_set_peer_a(outer->a), "endpoint"))
-		return;
-	k->bss->dec_mode = DEC_DECRYPT;
-	if (!ASSERT_GT(dec_native(k, inner, 39), 0, "session"))
+	if (!dec_session(k, outer->a, inner, 39))
 		return;
 	for (i = 0; i < ARRAY_SIZE(ecn); i++) {
 		k->bss->dec_mode = DEC_CAPTURE;
@@ -1632,10 +1636,7 @@ static void test_decrypt_eproto(struct wg_kfuncs *k)
 	__u8 *in;
 	int i;
 
-	if (!ASSERT_OK(wg_set_peer_a(under4.a), "endpoint"))
-		return;
-	k->bss->dec_mode = DEC_DECRYPT;
-	if (!ASSERT_GT(dec_native(k, &over4, 39), 0, "session"))
+	if (!dec_session(k, under4.a, &over4, 39))
 		return;
 	encrypt_ns = NS_B;
 	encrypt_ifindex = ifindex_in(NS_B, "wg0");
@@ -1681,10 +1682,7 @@ static void test_decrypt_frags(struct wg_kfuncs *k)
 	static __u8 want[FRAME_MAX];
 	int ret;
 
-	if (!ASSERT_OK(wg_set_peer_a(under4.a), "endpoint"))
-		return;
-	k->bss->dec_mode = DEC_DECRYPT;
-	if (!ASSERT_GT(dec_native(k, &over4, 39), 0, "session") ||
+	if (!dec_session(k, under4.a, &over4, 39) ||
 	    attach_xdp(NS_A, k->progs.xdp_decrypt_frags))
 		return;
 	if (!ASSERT_OK(jumbo(true), "jumbo frames"))

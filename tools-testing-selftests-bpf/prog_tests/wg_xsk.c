@@ -111,8 +111,6 @@ static void build_frame(__u8 *buf)
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
 	__u32 *msg = (void *)(udp + 1);
-	__u32 sum = 0;
-	__u16 *w;
 	int i;
 
 	memset(eth->h_dest, 0xff, ETH_ALEN);
@@ -123,11 +121,7 @@ static void build_frame(__u8 *buf)
 		.tot_len = htons(FRAME_LEN - ETH_HLEN),
 		.saddr = inet_addr("192.0.2.2"), .daddr = inet_addr("192.0.2.1"),
 	};
-	for (w = (__u16 *)ip, i = 0; i < sizeof(*ip) / 2; i++)
-		sum += w[i];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = ~sum;
+	ip->check = build_ip_csum(ip);
 	*udp = (struct udphdr) {
 		.source = htons(WG_PORT), .dest = htons(WG_PORT),
 		.len = htons(sizeof(*udp) + MSG_LEN),
