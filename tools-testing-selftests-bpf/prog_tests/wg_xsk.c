@@ -222,7 +222,8 @@ static int setup(const char *rx, const char *tx, const char *keydir,
 	SYS(fail, "ip link set %s netns %s", tx, NS_TX);
 	SYS(fail, "ip -n %s link set %s up", NS_TX, tx);
 	SYS(fail, "ip -n %s link set %s up", NS_RX, rx);
-	SYS(fail, "wg genkey > %s/key && wg genkey | wg pubkey > %s/peer", keydir, keydir);
+	SYS(fail, "umask 077 && wg genkey > %s/key && wg genkey | wg pubkey > %s/peer",
+	    keydir, keydir);
 	SYS(fail, "ip -n %s link add wg0 type wireguard", NS_RX);
 	/* A peer with an endpoint and no session: nothing to decrypt with. */
 	SYS(fail, "ip netns exec %s wg set wg0 private-key %s/key peer $(cat %s/peer) %s",
