@@ -19,10 +19,21 @@ function median(k,   n, i, j, t, a) {
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }'
 
+# awk: header(first, n, col, suffix), a Markdown table's header: a column
+# named first, then col[1..n] each followed by suffix.
+BENCH_AWK_HEADER='
+function header(first, n, col, suffix,   i) {
+	printf "| %s |", first
+	for (i = 1; i <= n; i++) printf " %s%s |", col[i], suffix
+	printf "\n|---|"
+	for (i = 1; i <= n; i++) printf "---|"
+	printf "\n"
+}'
+
 # bench_table RAW: Markdown, per figure and mode: median [min-max] over the
 # rounds, and the median's ratio to native's.
 bench_table() {
-	awk -v modes="${MODES[*]}" "$BENCH_AWK_MEDIAN"'
+	awk -v modes="${MODES[*]}" "$BENCH_AWK_MEDIAN$BENCH_AWK_HEADER"'
 	$1 == "bench" {
 		k = $4 SUBSEP $3
 		vals[k] = vals[k] " " $5
@@ -30,11 +41,7 @@ bench_table() {
 	}
 	END {
 		nmode = split(modes, mo, " ")
-		printf "| figure |"
-		for (i = 1; i <= nmode; i++) printf " %s |", mo[i]
-		printf "\n|---|"
-		for (i = 1; i <= nmode; i++) printf "---|"
-		printf "\n"
+		header("figure", nmode, mo, "")
 		for (f = 1; f <= nm; f++) {
 			m = order[f]
 			base = ((m SUBSEP "native") in vals) ? median(m SUBSEP "native") : ""
@@ -94,6 +101,75 @@ bench_svg() {
 	}' "$1"
 }
 
+# kfunc_table RAW: Markdown, the kfunc micro-benchmark's median ns per
+# operation by inner length, and the share of wg-encrypt that wg-lookup's
+# lookups and references are (what RCU lifetimes could save at most).
+kfunc_table() {
+	awk -v lens="${KFUNC_LENS[*]}" "$BENCH_AWK_HEADER"'
+	$1 == "kfunc" && $2 == "clock" { next }
+	$1 == "kfunc" { ns[$2, $3] = $4; if (!($2 in seen)) { seen[$2] = 1; order[++nb] = $2 } }
+	END {
+		nl = split(lens, len, " ")
+		header("benchmark", nl, len, " bytes")
+		for (b = 1; b <= nb; b++) {
+			printf "| %s |", order[b]
+			for (i = 1; i <= nl; i++) {
+				k = order[b] SUBSEP len[i]
+				printf " %s |", (k in ns) ? ns[k] : "-"
+			}
+			printf "\n"
+		}
+		look = ns["wg-lookup", len[1]]
+		printf "| lookups and references, share of wg-encrypt |"
+		for (i = 1; i <= nl; i++) {
+			e = ns["wg-encrypt", len[i]]
+			printf " %s |", (e > 0 ? sprintf("%.0f%%", 100 * look / e) : "-")
+		}
+		printf "\n"
+	}' "$1"
+}
+
+# vm_tsc_append: kernel parameters that give the guest the TSC as its clock.
+# QEMU TCG's TSC is the host's, but the guest cannot calibrate it (no PIT
+# reference, no HPET without ACPI) and falls back to jiffies (4 ms steps):
+# hand it the host's frequency, from the host kernel's log or, once that
+# has wrapped, measured against CLOCK_MONOTONIC over 200 ms. Empty when
+# neither works (not x86, no compiler).
+vm_tsc_append() {
+	local mhz khz exe=$CACHE/tsc-khz
+	mhz=$(dmesg 2>/dev/null | sed -n -E 's/.*tsc: (Refined TSC clocksource calibration:|Detected) ([0-9]+\.[0-9]+) MHz.*/\2/p' | tail -n 1)
+	if [[ $mhz =~ ^[0-9]+\.[0-9]+$ ]]; then
+		khz=$(awk -v m="$mhz" 'BEGIN { printf "%d", m * 1000 }')
+	else
+		[[ -x $exe ]] || gcc -O2 -x c -o "$exe" - 2>/dev/null <<-'EOF' || return 0
+			#include <stdio.h>
+			#include <time.h>
+			#include <x86intrin.h>
+			static double now(void)
+			{
+				struct timespec ts;
+
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				return ts.tv_sec + ts.tv_nsec / 1e9;
+			}
+			int main(void)
+			{
+				double t0 = now(), t1;
+				unsigned long long c0 = __rdtsc(), c1;
+
+				while ((t1 = now()) - t0 < 0.2)
+					;
+				c1 = __rdtsc();
+				printf("%.0f\n", (c1 - c0) / (t1 - t0) / 1000);
+				return 0;
+			}
+		EOF
+		khz=$("$exe")
+	fi
+	[[ $khz =~ ^[1-9][0-9]{5,}$ ]] || return 0
+	echo "tsc_early_khz=$khz tsc=reliable"
+}
+
 # bench [ROUNDS [SECONDS]]: run, validate, write bench/latest.{md,svg}.
 cmd_bench() {
 	local rounds=${1:-3} secs=${2:-3} raw out=$TOP/bench accel
@@ -104,7 +180,10 @@ cmd_bench() {
 	accel=$(vm_accel)
 	raw=$(mktemp)
 	log "bench: $rounds rounds of ${#MODES[@]} modes, ${secs} s per figure, $accel"
-	vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench $rounds $secs" |
+	[[ $accel == kvm ]] || VM_APPEND="${VM_APPEND:-} $(vm_tsc_append)"
+	[[ ${VM_APPEND:-} == *tsc_early_khz* || $accel == kvm ]] ||
+		log "bench: no TSC frequency in the host's kernel log: the guest's clock is jiffies, the kfunc figures coarse"
+	VM_APPEND=${VM_APPEND:-} vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench $rounds $secs" |
 		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
 	if ! bench_validate "$raw" "$rounds" >&2; then
 		rm -f "$raw"
@@ -124,9 +203,21 @@ cmd_bench() {
 		echo "second delivered to srv, loss in %); tcp: Mbit/s, cli to srv (fwd),"
 		echo "srv to cli (rev), 4 flows (tcp4); rtt-load: ping ms during a TCP flow;"
 		echo "fast-share: % of the packets gwb received that bpfwg encrypted."
+		echo
+		echo "## The kfuncs, in ns per operation"
+		echo
+		echo "tools/testing/selftests/bpf/benchs/bench_wg.c in the same boot, timed in"
+		echo "BPF over batches of test runs (guest clock: $(awk '$1 == "kfunc" && $2 == "clock" { print $3 }' "$raw"));"
+		echo "median of about 200 batches. wg-lookup: device by ifindex and peer by"
+		echo "AllowedIPs, both put; wg-encrypt: the same, encryption and the outer"
+		echo "header update, and the inner packet copied back; wg-roundtrip: B's"
+		echo "wg-encrypt without the copy, then A's decryption (device, peer by"
+		echo "receiver index)."
+		echo
+		kfunc_table "$raw"
 	} >"$out/latest.md"
 	bench_svg "$raw" >"$out/latest.svg"
-	grep '^bench ' "$raw" >"$out/latest.raw"
+	grep -E '^(bench|kfunc) ' "$raw" >"$out/latest.raw"
 	rm -f "$raw"
 	cat "$out/latest.md"
 	log "bench: written to $out/latest.md, latest.svg and latest.raw"

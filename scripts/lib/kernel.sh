@@ -170,7 +170,9 @@ selftests_files() {
 selftests_prune() {
 	local src=$WT/tools/testing/selftests/bpf dst=$WT/$SELFTESTS t keep progs
 	mapfile -t keep < <(selftests_files "$src")
-	progs=$(selftests_progs "$src" "${keep[@]}")
+	# bench (benchs/) is built too, for bench_wg.c: it links every
+	# benchmark, so it needs all of their programs.
+	progs=$(selftests_progs "$src" "${keep[@]}" "$src"/benchs/bench_*.c)
 	mkdir -p "$dst"
 	rsync -a --exclude='/prog_tests/*.c' --exclude='/progs/*.c' "$src/" "$dst/"
 	find "$dst/prog_tests" "$dst/progs" -maxdepth 1 -name '*.c' -delete
@@ -187,7 +189,7 @@ selftests_make() {
 build_selftests() {
 	selftests_prune
 	selftests_make "$SELFTESTS" bpf-selftests LSKELS= LSKELS_SIGNED= LSKELS_EXTRA= LINKED_SKELS= \
-		SKIP_LLVM=1 test_progs >"$KBUILD/selftests.log" 2>&1 || {
+		SKIP_LLVM=1 test_progs bench >"$KBUILD/selftests.log" 2>&1 || {
 		tail -n 40 "$KBUILD/selftests.log" >&2
 		die "selftests build failed (log: $KBUILD/selftests.log)"
 	}

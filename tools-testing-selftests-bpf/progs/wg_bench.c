@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The WireGuard kfuncs timed in a loop (benchs/bench_wg.c): device and
+ * peer lookups, encryption, and encryption by B followed by decryption by
+ * A of one data message in a frame user space built, in place.
+ */
+#include <stdbool.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "bench_bpf_timing.bpf.h"
+
+/* wg_kfuncs.h is written against vmlinux.h's kernel types. */
+typedef __u16 u16;
+typedef __u32 u32;
+#include "wg_kfuncs.h"
+
+#define WG_HDR_LEN	16
+#define MSG_OFF		(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr))
+#define INNER_MAX	2048
+
+/* Set by user space: the two devices, the inner addresses, the packet. */
+__u32 ifindex_a, ifindex_b;
+__u8 addr_a[4], addr_b[4];
+__u32 inner_len;
+__u8 plain[INNER_MAX];
+
+/* A's device and its peer for B's inner address, then put both. */
+static __always_inline int lookup(struct xdp_md *ctx)
+{
+	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, ifindex_a);
+	struct bpf_wg_peer *peer;
+
+	if (!wg)
+		return -ENODEV;
+	peer = bpf_wg_peer_allowedips_lookup(wg, addr_b, sizeof(addr_b));
+	bpf_wg_device_put(wg);
+	if (!peer)
+		return -ENOENT;
+	bpf_wg_peer_put(peer);
+	return 0;
+}
+
+/* B encrypts the inner packet for A; the outer lengths and checksum follow. */
+static __always_inline int encrypt(struct xdp_md *ctx)
+{
+	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, ifindex_b);
+	struct bpf_wg_peer *peer;
+	struct udphdr *udp;
+	struct iphdr *iph;
+	__u32 sum = 0;
+	__u16 *w;
+	int len, i;
+
+	if (!wg)
+		return -ENODEV;
+	peer = bpf_wg_peer_allowedips_lookup(wg, addr_a, sizeof(addr_a));
+	bpf_wg_device_put(wg);
+	if (!peer)
+		return -ENOENT;
+	len = bpf_xdp_wg_encrypt(ctx, MSG_OFF, inner_len, peer);
+	bpf_wg_peer_put(peer);
+	if (len < 0)
+		return len;
+
+	iph = (void *)(long)ctx->data + ETH_HLEN;
+	udp = (void *)(iph + 1);
+	if ((void *)(udp + 1) > (void *)(long)ctx->data_end)
+		return -EINVAL;
+	iph->tot_len = bpf_htons(sizeof(*iph) + sizeof(*udp) + len);
+	udp->len = bpf_htons(sizeof(*udp) + len);
+	iph->check = 0;
+	w = (__u16 *)iph;
+	for (i = 0; i < sizeof(*iph) / 2; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	iph->check = ~((sum & 0xffff) + (sum >> 16));
+	return 0;
+}
+
+/* A decrypts the message, looking B up by the receiver index. */
+static __always_inline int decrypt(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct bpf_wg_device *wg;
+	struct bpf_wg_peer *peer;
+	__le32 *idx = data + MSG_OFF + 4;
+	int ret;
+
+	if ((void *)(idx + 1) > data_end)
+		return -EINVAL;
+	wg = bpf_xdp_wg_device_get_by_index(ctx, ifindex_a);
+	if (!wg)
+		return -ENODEV;
+	peer = bpf_wg_peer_hashtable_lookup(wg, *idx);
+	bpf_wg_device_put(wg);
+	if (!peer)
+		return -ENOENT;
+	ret = bpf_xdp_wg_decrypt(ctx, ETH_HLEN, peer);
+	bpf_wg_peer_put(peer);
+	return ret < 0 ? ret : 0;
+}
+
+/* Puts the inner packet back after an encryption. */
+static __always_inline void restore(struct xdp_md *ctx)
+{
+	__u32 len = inner_len;
+
+	if (len && len <= sizeof(plain))
+		bpf_xdp_store_bytes(ctx, MSG_OFF + WG_HDR_LEN, plain, len);
+}
+
+SEC("xdp")
+int wg_lookup(struct xdp_md *ctx)
+{
+	return BENCH_BPF_LOOP(lookup(ctx), ({}));
+}
+
+SEC("xdp")
+int wg_encrypt(struct xdp_md *ctx)
+{
+	return BENCH_BPF_LOOP(encrypt(ctx), restore(ctx));
+}
+
+SEC("xdp")
+int wg_roundtrip(struct xdp_md *ctx)
+{
+	return BENCH_BPF_LOOP(encrypt(ctx) ?: decrypt(ctx), ({}));
+}
+
+char _license[] SEC("license") = "GPL";
