@@ -170,8 +170,95 @@ vm_tsc_append() {
 	echo "tsc_early_khz=$khz tsc=reliable"
 }
 
+# insn_tools: in $CACHE/insn, the QEMU plugin that counts the guest's
+# instructions (scripts/host/insn/insn-count.c), built against the
+# qemu-plugin.h of the QEMU source package the host runs (Debian ships
+# no plugin header; the source comes through a private apt configuration
+# of its own, as the base kernel does), and the guest's marker program.
+insn_tools() {
+	local dir=$CACHE/insn src=$TOP/scripts/host/insn ver tarball
+	mkdir -p "$dir"
+	if [[ ! -f $dir/qemu-plugin.h ]]; then
+		require_tools gcc dpkg-query apt-get tar xz
+		ver=$(dpkg-query -W -f='${source:Version}' qemu-system-x86 2>/dev/null) ||
+			die "bench --insn: qemu-system-x86 is not installed"
+		(
+			APT_DIR=$CACHE/apt-bookworm
+			mkdir -p "$APT_DIR"/{lists/partial,archives/partial,cache,etc,src}
+			echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(apt_mirror) bookworm main" \
+				>"$APT_DIR/etc/sources.list"
+			apt_private update >/dev/null &&
+				cd "$APT_DIR/src" &&
+				{ apt_private source --download-only "qemu=$ver" >/dev/null 2>&1 ||
+					apt_private source --download-only qemu >/dev/null; }
+		) || die "bench --insn: cannot download the source of qemu $ver"
+		tarball=$(find "$CACHE/apt-bookworm/src" -name 'qemu_*.orig.tar.xz' | sort -V | tail -n 1)
+		[[ -n $tarball ]] || die "bench --insn: no qemu source tarball in $CACHE/apt-bookworm/src"
+		tar -xJOf "$tarball" --wildcards '*/include/qemu/qemu-plugin.h' >"$dir/qemu-plugin.h.tmp" &&
+			mv "$dir/qemu-plugin.h.tmp" "$dir/qemu-plugin.h" ||
+			die "bench --insn: no include/qemu/qemu-plugin.h in $tarball"
+	fi
+	[[ $dir/insn-count.so -nt $src/insn-count.c ]] ||
+		gcc -O2 -Wall -shared -fPIC -I"$dir" -o "$dir/insn-count.so" "$src/insn-count.c" ||
+		die "bench --insn: the plugin does not build"
+	[[ $dir/bpfwg-mark -nt $src/mark.c ]] ||
+		gcc -O2 -Wall -static -o "$dir/bpfwg-mark" "$src/mark.c" ||
+		die "bench --insn: the marker does not build"
+}
+
+# bench_insn [PACKETS]: guest instructions per forwarded packet, per mode,
+# from QEMU's count (one TCG thread, for an exact sum over the vCPUs)
+# between two markers around PACKETS packets; writes bench/insn.md.
+bench_insn() {
+	local packets=${1:-3000} log raw out=$TOP/bench marks i mode n d
+	[[ $packets =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/bpfwg bench --insn [PACKETS]"
+	require_wt
+	[[ $(vm_accel) == tcg ]] || die "bench --insn counts with a TCG plugin: run it with BPFWG_ACCEL=tcg"
+	insn_tools
+	log=$(mktemp) raw=$(mktemp)
+	log "bench --insn: ${#MODES[@]} modes, $packets packets each, instructions counted by QEMU"
+	VM_ACCEL_OPTS=thread=single VM_QEMU_EXTRA="-plugin $CACHE/insn/insn-count.so -d plugin -D $log" \
+		VM_APPEND="${VM_APPEND:-} $(vm_tsc_append)" \
+		vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench --insn $packets" |
+		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
+	mapfile -t marks < <(awk '$1 == "bpfwg-insn" && $2 == "mark" { print $3 }' "$log")
+	((${#marks[@]} == 2 * ${#MODES[@]})) ||
+		die "bench --insn: ${#marks[@]} markers counted, not 2 per mode (log: $log, output: $raw)"
+	mkdir -p "$out"
+	{
+		echo "# Guest instructions per forwarded packet"
+		echo
+		echo "$(date -u +%F), commit $(git -C "$TOP" rev-parse --short HEAD), QEMU TCG (one thread)," \
+			"guest ${VM_CPUS:-2} vCPUs: $packets 64-byte UDP packets from cli to srv at"
+		echo "1000 per second per mode, instructions of the whole guest between two"
+		echo "markers (sender, both gateways, receiver, idle work), per packet srv got."
+		echo
+		echo "| mode | packets delivered | instructions | per packet | ratio to native | more than native, per packet |"
+		echo "|---|---|---|---|---|---|"
+		for i in "${!MODES[@]}"; do
+			mode=${MODES[i]}
+			n=$(awk -v m="$mode" '$1 == "insn" && $2 == m { print $3 }' "$raw")
+			d=$((marks[2 * i + 1] - marks[2 * i]))
+			[[ $n =~ ^[1-9][0-9]*$ ]] && ((d > 0)) ||
+				die "bench --insn: $mode: '$n' packets delivered, $d instructions: not a measurement"
+			echo "$mode $n $d"
+		done | awk '{ per[NR] = $3 / $2; line[NR] = $0 }
+			END {
+				for (i = 1; i <= NR; i++) {
+					split(line[i], f, " ")
+					printf "| %s | %d | %d | %.0f | %.2fx | %+.0f |\n", f[1], f[2], f[3], per[i],
+						per[i] / per[1], per[i] - per[1]
+				}
+			}'
+	} >"$out/insn.md"
+	rm -f "$log" "$raw"
+	cat "$out/insn.md"
+	log "bench --insn: written to $out/insn.md"
+}
+
 # bench [ROUNDS [SECONDS]]: run, validate, write bench/latest.{md,svg}.
 cmd_bench() {
+	[[ ${1:-} == --insn ]] && { bench_insn "${@:2}"; return; }
 	local rounds=${1:-3} secs=${2:-3} raw out=$TOP/bench accel
 	[[ $rounds =~ ^[1-9][0-9]*$ && $secs =~ ^[1-9][0-9]*$ ]] ||
 		die "usage: scripts/bpfwg bench [ROUNDS [SECONDS]] (positive integers)"
@@ -209,10 +296,9 @@ cmd_bench() {
 		echo "tools/testing/selftests/bpf/benchs/bench_wg.c in the same boot, timed in"
 		echo "BPF over batches of test runs (guest clock: $(awk '$1 == "kfunc" && $2 == "clock" { print $3 }' "$raw"));"
 		echo "median of about 200 batches. wg-lookup: device by ifindex and peer by"
-		echo "AllowedIPs, both put; wg-encrypt: the same, encryption and the outer"
-		echo "header update, and the inner packet copied back; wg-roundtrip: B's"
-		echo "wg-encrypt without the copy, then A's decryption (device, peer by"
-		echo "receiver index)."
+		echo "AllowedIPs, both put (-p2: on both vCPUs at once); wg-encrypt: the"
+		echo "same, encryption and the outer header update; wg-roundtrip: B's"
+		echo "wg-encrypt, then A's decryption (device, peer by receiver index)."
 		echo
 		kfunc_table "$raw"
 	} >"$out/latest.md"

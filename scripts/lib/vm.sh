@@ -98,7 +98,7 @@ vm_run() {
 	# WireGuard object leak checks read every "created" and "destroyed"
 	# line back with dmesg, and one lost to a wrapped buffer hides a leak.
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
-	local qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "$ncpus,sockets=$ncpus"
+	local qemu=(qemu-system-x86_64 -accel "$accel${VM_ACCEL_OPTS:+,$VM_ACCEL_OPTS}" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "$ncpus,sockets=$ncpus"
 		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
 		-fsdev "local,id=root,path=$ROOTFS,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
@@ -118,6 +118,10 @@ vm_run() {
 		-netdev hubport,id=xsk1,hubid=1
 		-device virtio-net-pci,netdev=xsk1,disable-legacy=on,iommu_platform=on,mac=02:00:00:00:51:01
 		-append "console=ttyS0 log_buf_len=16M panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
+	# More QEMU options, words without spaces (bench --insn: its plugin).
+	local extra
+	read -ra extra <<<"${VM_QEMU_EXTRA:-}"
+	qemu+=("${extra[@]}")
 	if [[ ${1:-} == --interactive ]]; then
 		"${qemu[@]}"
 		return

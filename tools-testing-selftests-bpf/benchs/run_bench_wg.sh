@@ -10,8 +10,9 @@ set -eufo pipefail
 WARMUP=${WARMUP:-1}
 LENS=${LENS:-"64 512 1420"}
 
-subtitle "wg-lookup"
+subtitle "wg-lookup, then on two CPUs at once"
 sudo ./bench -q -w"$WARMUP" -a wg-lookup | grep ' ns/op'
+sudo ./bench -q -w"$WARMUP" -p 2 -a wg-lookup | grep ' ns/op'
 for b in wg-encrypt wg-roundtrip; do
 	subtitle "$b"
 	for len in $LENS; do

@@ -1,51 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Holds WireGuard's handshake initiation sender right after the send, until
- * the handshake it started has completed (or HOLD_NS), and counts
- * initiations, and the handshakes the held initiator completed.
+ * Holds the WireGuard handshake initiator of one device right after it has
+ * sent an initiation, until the handshake has completed (or the loop's
+ * bound, see after_send()), and records what that device's peer does.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 /* sizeof(struct message_handshake_initiation): no other message has it */
 #define INITIATION_LEN	148
 #define HOLD_NS		(3ULL * 1000 * 1000 * 1000)
 
-struct wg_peer;
+/* What is read of drivers/net/wireguard's types, from the module's BTF */
+struct wg_device___hs {
+	struct net_device *dev;
+} __attribute__((preserve_access_index));
 
-int hold;			/* user space: hold the next initiation */
+struct wg_peer___hs {
+	struct wg_device___hs *device;
+} __attribute__((preserve_access_index));
+
+/* Set by user space: the initiator's device, by ifindex and netns inode. */
+int ifindex;
+__u32 netns_ino;
+int hold;			/* hold its next initiation */
+
 __u64 initiations;
-__u64 initiator;		/* the peer whose initiation was held */
-__u64 completions;		/* of handshakes, by the initiator */
+__u64 completions;		/* of handshakes */
+__u64 armed_after_completion;	/* retransmission timer armed after one */
 __u64 held;			/* initiations held */
-__u64 completed_while_held;	/* completions seen when the hold ended */
+__u64 completed_while_held;	/* completions when the hold ended */
 __u64 released_at;		/* bpf_ktime_get_ns() then */
+
+static bool initiator(struct wg_peer___hs *peer)
+{
+	struct net_device *dev = BPF_CORE_READ(peer, device, dev);
+
+	return BPF_CORE_READ(dev, ifindex) == ifindex &&
+	       BPF_CORE_READ(dev, nd_net.net, ns.inum) == netns_ino;
+}
 
 static int wait_cb(__u64 i, void *ctx)
 {
 	__u64 *deadline = ctx;
 
-	/* A call each time: the load is not hoisted out of the loop. */
 	return completions || bpf_ktime_get_ns() > *deadline;
 }
 
-/* Before the send: the response may be processed before it returns. */
-SEC("fentry/wg_socket_send_buffer_to_peer")
-int BPF_PROG(before_send, struct wg_peer *peer, void *buffer, size_t len)
-{
-	if (len == INITIATION_LEN && hold && !initiator)
-		initiator = (__u64)peer;
-	return 0;
-}
-
+/*
+ * The hold ends once the handshake has completed, after HOLD_NS, or after
+ * bpf_loop()'s 8M iterations, whichever comes first (under a second on
+ * hardware, where the handshake takes a millisecond).
+ */
 SEC("fexit/wg_socket_send_buffer_to_peer")
-int BPF_PROG(after_send, struct wg_peer *peer, void *buffer, size_t len, u8 ds,
-	     int ret)
+int BPF_PROG(after_send, struct wg_peer___hs *peer, void *buffer, size_t len,
+	     u8 ds, int ret)
 {
 	__u64 deadline;
 
-	if (len != INITIATION_LEN)
+	if (len != INITIATION_LEN || !initiator(peer))
 		return 0;
 	__sync_fetch_and_add(&initiations, 1);
 	if (__sync_val_compare_and_swap(&hold, 1, 0) != 1)
@@ -59,11 +74,19 @@ int BPF_PROG(after_send, struct wg_peer *peer, void *buffer, size_t len, u8 ds,
 }
 
 SEC("fentry/wg_timers_handshake_complete")
-int BPF_PROG(complete, struct wg_peer *peer)
+int BPF_PROG(complete, struct wg_peer___hs *peer)
 {
-	/* The responder's end completes on the first data message. */
-	if ((__u64)peer == initiator)
+	/* The responder completes too, on the first data message. */
+	if (initiator(peer))
 		__sync_fetch_and_add(&completions, 1);
+	return 0;
+}
+
+SEC("fentry/wg_timers_handshake_initiated")
+int BPF_PROG(initiated, struct wg_peer___hs *peer)
+{
+	if (initiator(peer) && completions)
+		__sync_fetch_and_add(&armed_after_completion, 1);
 	return 0;
 }
 
