@@ -184,10 +184,7 @@ insn_tools() {
 			die "bench --insn: qemu-system-x86 is not installed"
 		(
 			APT_DIR=$CACHE/apt-bookworm
-			mkdir -p "$APT_DIR"/{lists/partial,archives/partial,cache,etc,src}
-			echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(apt_mirror) bookworm main" \
-				>"$APT_DIR/etc/sources.list"
-			apt_private update >/dev/null &&
+			apt_private_setup bookworm deb-src &&
 				cd "$APT_DIR/src" &&
 				{ apt_private source --download-only "qemu=$ver" >/dev/null 2>&1 ||
 					apt_private source --download-only qemu >/dev/null; }

@@ -28,14 +28,18 @@ apt_private() {
 		-o APT::Sandbox::User=root "$@"
 }
 
+# apt_private_setup [SUITE [TYPE...]]: $APT_DIR with the system's mirror for
+# SUITE's main component, as TYPE lines (deb, deb-src); by default the
+# binaries and sources of trixie-backports, where the Linux base comes from.
 apt_private_setup() {
-	local mirror
+	local suite=${1:-trixie-backports} mirror type
+	local types=("${@:2}")
+	((${#types[@]})) || types=(deb deb-src)
 	mirror=$(apt_mirror)
 	mkdir -p "$APT_DIR"/{lists/partial,archives/partial,cache,etc,src}
-	cat >"$APT_DIR/etc/sources.list" <<SRC
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main
-SRC
+	for type in "${types[@]}"; do
+		echo "$type [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main"
+	done >"$APT_DIR/etc/sources.list"
 	apt_private update >/dev/null
 }
 

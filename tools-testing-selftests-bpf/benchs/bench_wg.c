@@ -17,15 +17,11 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
-#include <arpa/inet.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
 #include "bench.h"
 #include "bench_bpf_timing.h"
 #include "bpf_util.h"
+#include "network_helpers.h"
 #include "wg_bench.skel.h"
 
 #define WG_HDR_LEN	16
@@ -155,18 +151,6 @@ static void wg_topology(void)
 	run("ping -q -c 1 -W 1 10.0.0.2 >/dev/null; true");
 }
 
-static __u16 ip_csum(const void *buf, size_t len)
-{
-	const __u16 *w = buf;
-	__u32 sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *w++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /*
  * Ethernet, IPv4 from B's to A's port on loopback, UDP, room for the
  * message header, the inner packet (IPv4 from B to A) padded to 16 bytes,
@@ -205,7 +189,7 @@ static void wg_frame(void)
 	inner->tot_len = htons(args.len);
 	memcpy(&inner->saddr, ctx.skel->bss->addr_b, 4);
 	memcpy(&inner->daddr, ctx.skel->bss->addr_a, 4);
-	inner->check = ip_csum(inner, sizeof(*inner));
+	inner->check = build_ip_csum(inner);
 }
 
 static int wg_run(void)

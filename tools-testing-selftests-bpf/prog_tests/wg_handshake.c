@@ -9,7 +9,6 @@
  * may follow within REKEY_TIMEOUT.
  */
 #include <sys/stat.h>
-#include <time.h>
 #include "test_progs.h"
 #include "network_helpers.h"
 #include "wg_handshake.skel.h"
@@ -70,14 +69,6 @@ static int initiator_ids(struct wg_handshake *skel)
 	}
 	close_netns(tok);
 	return err;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int read_line(const char *path, char *buf, size_t len)
@@ -169,8 +160,8 @@ void serial_test_wg_handshake(void)
 
 	skel->bss->hold = 1;
 	SYS(out, "ip netns exec %s ping -q -c 1 -W 10 10.0.0.2 >/dev/null", NS_A);
-	for (deadline = now_ns() + 5000000000ULL; !skel->bss->released_at;) {
-		if (!ASSERT_LT(now_ns(), deadline, "hold released"))
+	for (deadline = get_time_ns() + 5000000000ULL; !skel->bss->released_at;) {
+		if (!ASSERT_LT(get_time_ns(), deadline, "hold released"))
 			goto out;
 		usleep(10000);
 	}
@@ -181,7 +172,7 @@ void serial_test_wg_handshake(void)
 
 	/* A retransmission would come REKEY_TIMEOUT after the release. */
 	deadline = skel->bss->released_at + RETRY_AFTER_NS;
-	for (now = now_ns(); now < deadline; now = now_ns())
+	for (now = get_time_ns(); now < deadline; now = get_time_ns())
 		usleep((deadline - now) / 1000 + 1);
 	ASSERT_EQ(skel->bss->armed_after_completion, 0, "timer armed after completion");
 	ASSERT_EQ(skel->bss->initiations, 1, "initiations");

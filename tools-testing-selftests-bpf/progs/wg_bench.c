@@ -41,18 +41,31 @@ static __always_inline void count_error(int ret)
 		__sync_fetch_and_add(&errors, 1);
 }
 
+/* The peer that @addr is routed to on the device @ifindex, or NULL: *@err. */
+static __always_inline struct bpf_wg_peer *peer_of(struct xdp_md *ctx, __u32 ifindex,
+						   const __u8 *addr, int *err)
+{
+	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, ifindex);
+	struct bpf_wg_peer *peer;
+
+	*err = -ENODEV;
+	if (!wg)
+		return NULL;
+	peer = bpf_wg_peer_allowedips_lookup(wg, addr, 4);
+	bpf_wg_device_put(wg);
+	*err = -ENOENT;
+	return peer;
+}
+
 /* A's device and its peer for B's inner address, then put both. */
 static __always_inline int lookup(struct xdp_md *ctx)
 {
-	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, ifindex_a);
 	struct bpf_wg_peer *peer;
+	int err;
 
-	if (!wg)
-		return -ENODEV;
-	peer = bpf_wg_peer_allowedips_lookup(wg, addr_b, sizeof(addr_b));
-	bpf_wg_device_put(wg);
+	peer = peer_of(ctx, ifindex_a, addr_b, &err);
 	if (!peer)
-		return -ENOENT;
+		return err;
 	bpf_wg_peer_put(peer);
 	return 0;
 }
@@ -60,7 +73,6 @@ static __always_inline int lookup(struct xdp_md *ctx)
 /* B encrypts the inner packet for A; the outer lengths and checksum follow. */
 static __always_inline int encrypt(struct xdp_md *ctx)
 {
-	struct bpf_wg_device *wg = bpf_xdp_wg_device_get_by_index(ctx, ifindex_b);
 	struct bpf_wg_peer *peer;
 	struct udphdr *udp;
 	struct iphdr *iph;
@@ -68,12 +80,9 @@ static __always_inline int encrypt(struct xdp_md *ctx)
 	__u16 *w;
 	int len, i;
 
-	if (!wg)
-		return -ENODEV;
-	peer = bpf_wg_peer_allowedips_lookup(wg, addr_a, sizeof(addr_a));
-	bpf_wg_device_put(wg);
+	peer = peer_of(ctx, ifindex_b, addr_a, &len);
 	if (!peer)
-		return -ENOENT;
+		return len;
 	len = bpf_xdp_wg_encrypt(ctx, MSG_OFF, inner_len, peer);
 	bpf_wg_peer_put(peer);
 	if (len < 0)
