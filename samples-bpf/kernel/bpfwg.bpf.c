@@ -858,6 +858,28 @@ static __always_inline int complete_csum(void *ctx, __u32 off,
 	return store(ctx, true, *at, &check, 2) ? -1 : 1;
 }
 
+/*
+ * XDP: an SCTP packet whose CRC32c a local sender left to offload (its
+ * skb's CHECKSUM_PARTIAL with csum_not_inet, which XDP cannot see) has a
+ * zero checksum field. There is no CRC32c kfunc to complete it, and
+ * encrypted as is it would never be completed: the stack, which does, is
+ * to forward it. A sender's own CRC32c is zero once in 2^32 packets, which
+ * then take the stack too. TC has the skb's state: the encryption kfunc
+ * refuses such packets itself.
+ */
+static __always_inline bool sctp_crc_pending(void *ctx, __u32 off,
+					     const struct ip_info *ip)
+{
+	__u32 crc;
+
+	if (ip->l4proto != IPPROTO_SCTP || ip->fragment)
+		return false;
+	/* The checksum is the 4 bytes after the ports and verification tag. */
+	if (load(ctx, true, off + ip->hdr_len + 8, &crc, sizeof(crc)))
+		return true;
+	return !crc;
+}
+
 /* UDP checksum of the datagram at @off, pseudo-header included. */
 static __always_inline int udp_csum(void *ctx, bool xdp, __u32 off,
 				    const struct outer *o, __u8 family,
@@ -1038,6 +1060,8 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	family = bpf_wg_endpoint_tuple_get(peer, &t, sizeof(t));
 	if (family != AF_INET && family != AF_INET6)
 		return pass(BPFWG_PASS_NO_ENDPOINT);
+	if (xdp && sctp_crc_pending(p->ctx, p->l3off, ip))
+		return pass(BPFWG_PASS_CSUM);
 
 	/* The room the kernel pads the inner packet into, as
 	 * calculate_skb_padding() does; it writes the zeroes.

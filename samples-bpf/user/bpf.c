@@ -49,6 +49,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_ERROR] = "pass:error",
 	[BPFWG_PASS_DSA_PORT] = "pass:dsa-port",
 	[BPFWG_PASS_VLAN] = "pass:vlan",
+	[BPFWG_PASS_CSUM] = "pass:csum",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",

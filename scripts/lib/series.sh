@@ -108,8 +108,23 @@ fresh_worktree() {
 	git -C "$BASE_REPO" worktree add -q -f --detach "$1" "$2"
 }
 
+# The fixes go to net and bpf on their own: each patch with a Fixes: tag,
+# with its test (the patch after it), applies to the bare base.
+check_fixes_apply_alone() {
+	local p next
+	for p in "$TOP"/patches/0*.patch; do
+		grep -q '^Fixes: ' "$p" || continue
+		next=$(printf '%s/patches/%04d-' "$TOP" $((10#$(basename "$p" | cut -c1-4) + 1)))
+		next=$(compgen -G "$next*.patch") || { log "no test patch after $(basename "$p")"; return 1; }
+		fresh_worktree "$CHECK_WT" "$BASE_TAG"
+		g -C "$CHECK_WT" am -q "$p" "$next" >/dev/null 2>&1 ||
+			{ log "does not apply alone on the base: $(basename "$p") with $(basename "$next")"; return 1; }
+	done
+}
+
 check_applies() {
 	local p
+	check_fixes_apply_alone || return 1
 	fresh_worktree "$CHECK_WT" "$BASE_TAG"
 	for p in "$TOP"/patches/0*.patch; do
 		[[ $p == */0000-cover-letter.patch ]] && continue

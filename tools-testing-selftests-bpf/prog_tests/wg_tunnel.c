@@ -8,6 +8,7 @@
  * every error the kfuncs document, across a rekey, with the netns rules of
  * the device lookups, and while devices and peers go away.
  */
+#include <endian.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -416,12 +417,14 @@ static int inner_server(const char *ns, const struct addrs *ad, bool on_a)
 /* The TOS (IPv4) or traffic class (IPv6) send_inner() sends with, if not 0. */
 static int inner_tos;
 
-static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_t payload)
+/* Send @n datagrams of @payload bytes through the tunnel, from @ns. */
+static int send_inner_n(const char *ns, const struct addrs *ad, bool from_a, size_t payload,
+			int n)
 {
 	static __u8 buf[FRAME_MAX];
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	int fd, ret;
+	int fd, ret = 0;
 
 	if (make_sockaddr(ad->family, from_a ? ad->b : ad->a, INNER_PORT, &ss, &sslen))
 		return -1;
@@ -443,9 +446,15 @@ static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_
 		close(fd);
 		return -1;
 	}
-	ret = sendto(fd, buf, payload, 0, (void *)&ss, sslen) == payload ? 0 : -1;
+	while (n-- && !ret)
+		ret = sendto(fd, buf, payload, 0, (void *)&ss, sslen) == payload ? 0 : -1;
 	close(fd);
 	return ret;
+}
+
+static int send_inner(const char *ns, const struct addrs *ad, bool from_a, size_t payload)
+{
+	return send_inner_n(ns, ad, from_a, payload, 1);
 }
 
 static bool recv_payload(int fd, size_t payload)
@@ -925,14 +934,38 @@ static bool dec_wait(struct wg_kfuncs *k, __u32 count)
 	return moved(&k->bss->dec_count, count);
 }
 
-/* Inject @buf from B and return what xdp_decrypt made of it. */
-static int dec_inject(struct wg_kfuncs *k, const void *buf, size_t len)
+/* Inject @buf from B as is and return what xdp_decrypt made of it. */
+static int dec_inject_raw(struct wg_kfuncs *k, const void *buf, size_t len)
 {
 	__u32 count = k->bss->dec_count;
 
 	if (inject(NS_B, buf, len) || !dec_wait(k, count))
 		return -1;
 	return k->bss->dec_ret;
+}
+
+/*
+ * The outer UDP checksum of the frame in @buf made whole. Captured on veth,
+ * B's frames carry the pending one (the pseudo-header sum) that TX checksum
+ * offload left, which TC would refuse once injected.
+ */
+static void fix_outer_udp_csum(__u8 *buf, size_t len)
+{
+	__u8 *ip = buf + sizeof(struct ethhdr);
+	int family = ip[0] >> 4 == 4 ? AF_INET : AF_INET6;
+	size_t iplen = family == AF_INET ? (ip[0] & 0xf) * 4 : sizeof(struct ipv6hdr);
+	struct udphdr *udp = (void *)(ip + iplen);
+
+	if (len >= sizeof(struct ethhdr) + iplen + sizeof(*udp) &&
+	    ntohs(udp->len) <= len - sizeof(struct ethhdr) - iplen)
+		udp_csum(ip, family, udp);
+}
+
+/* dec_inject_raw() of @buf with its outer UDP checksum made whole first. */
+static int dec_inject(struct wg_kfuncs *k, void *buf, size_t len)
+{
+	fix_outer_udp_csum(buf, len);
+	return dec_inject_raw(k, buf, len);
 }
 
 /* Statistic @name of device @dev in @ns (/sys/class/net/DEV/statistics). */
@@ -968,6 +1001,27 @@ static int dec_native(struct wg_kfuncs *k, const struct addrs *inner, size_t pay
 }
 
 /*
+ * B's message with an inner datagram of @payload bytes, captured on A
+ * before anything decrypted it, copied to @buf: its length, 0 if none.
+ * xdp_decrypt decrypts again afterwards.
+ */
+static __u32 dec_capture(struct wg_kfuncs *k, const struct addrs *inner, size_t payload,
+			 __u8 *buf, size_t size)
+{
+	__u32 len = 0;
+
+	k->bss->dec_mode = DEC_CAPTURE;
+	k->bss->dec_ret = 0;	/* capturing leaves it as it is */
+	if (ASSERT_GE(dec_native(k, inner, payload), 0, "capture") &&
+	    ASSERT_LE(k->bss->frame_len, size, "captured length")) {
+		len = k->bss->frame_len;
+		memcpy(buf, k->bss->frame, len);
+	}
+	k->bss->dec_mode = DEC_DECRYPT;
+	return len;
+}
+
+/*
  * B's endpoint for A set to @endpoint, xdp_decrypt decrypting, and a first
  * message of @payload bytes from B, which brings the session up if it was
  * not: whether all of it worked.
@@ -999,6 +1053,39 @@ static void fix_ipv4_csum(__u8 *frame)
 
 	iph->check = 0;
 	iph->check = csum_fold16(csum_add(0, iph, sizeof(*iph)));
+}
+
+/* Whether the decrypting program is tc_decrypt, not xdp_decrypt. */
+static bool dec_tc;
+
+/*
+ * TC: the outer UDP checksum is verified where the device did not, as the
+ * native path's UDP socket does before WireGuard sees the datagram. A wrong
+ * one, or none over IPv6, is -EINVAL before anything else, the packet left
+ * as it was; none over IPv4 is allowed.
+ */
+static void check_outer_csum(struct wg_kfuncs *k, const struct addrs *inner, int family,
+			     __u32 len)
+{
+	size_t iplen = family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	__u8 msg[256], bad[256];
+	struct udphdr *udp = (void *)(bad + sizeof(struct ethhdr) + iplen);
+
+	if (!ASSERT_EQ(dec_capture(k, inner, 40, msg, sizeof(msg)), len, "same length"))
+		return;
+	fix_outer_udp_csum(msg, len);
+	memcpy(bad, msg, len);
+	udp->check = htons(ntohs(udp->check) == 0x1234 ? 0x4321 : 0x1234);
+	ASSERT_EQ(dec_inject_raw(k, bad, len), -EINVAL, "wrong UDP checksum");
+	ASSERT_OK(memcmp(k->bss->post, bad, len), "wrong checksum: left as it was");
+	udp->check = 0;
+	if (family == AF_INET) {
+		ASSERT_GT(dec_inject_raw(k, bad, len), 0, "no UDP checksum over IPv4");
+		return;
+	}
+	ASSERT_EQ(dec_inject_raw(k, bad, len), -EINVAL, "no UDP checksum over IPv6");
+	ASSERT_OK(memcmp(k->bss->post, bad, len), "no checksum: left as it was");
+	ASSERT_GT(dec_inject_raw(k, msg, len), 0, "right UDP checksum");
 }
 
 /*
@@ -1040,14 +1127,8 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	ASSERT_OK(memcmp(k->bss->post, frame, len), "replay left as it was");
 
 	/* A message with a nonce not seen yet, tampered with: wiped. */
-	k->bss->dec_mode = DEC_CAPTURE;
-	k->bss->dec_ret = 0;	/* capturing leaves it as it is */
-	if (!ASSERT_GE(dec_native(k, inner, 40), 0, "capture"))
+	if (!ASSERT_EQ(dec_capture(k, inner, 40, fresh, sizeof(fresh)), len, "same length"))
 		return;
-	k->bss->dec_mode = DEC_DECRYPT;
-	if (!ASSERT_EQ(k->bss->frame_len, len, "same length"))
-		return;
-	memcpy(fresh, k->bss->frame, len);
 	memcpy(bad, fresh, len);
 	bad[len - 1] ^= 1;
 	ASSERT_EQ(dec_inject(k, bad, len), -EBADMSG, "tampered tag");
@@ -1055,6 +1136,9 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	ASSERT_OK(memcmp(k->bss->post, bad, msg_off), "headers left as they were");
 	/* The refused message did not take its nonce from the window. */
 	ASSERT_GT(dec_inject(k, fresh, len), 0, "same nonce, untampered");
+
+	if (dec_tc)
+		check_outer_csum(k, inner, outer->family, len);
 
 	memcpy(bad, frame, len);
 	udp = (void *)(bad + udp_off);
@@ -1200,15 +1284,10 @@ static void test_decrypt_tc_paged(struct wg_kfuncs *k)
 	k->bss->dec_mode = DEC_DECRYPT;
 	if (!ASSERT_GT(dec_native(k, &over4, 20), 0, "session"))
 		goto out;
-	k->bss->dec_mode = DEC_CAPTURE;
-	if (!ASSERT_GE(dec_native(k, &over4, payload), 0, "capture"))
-		goto out;
-	len = k->bss->frame_len;
+	len = dec_capture(k, &over4, payload, msg, sizeof(msg));
 	if (!ASSERT_GT(len, 4096, "beyond a page"))
 		goto out;
-	memcpy(msg, k->bss->frame, len);
 
-	k->bss->dec_mode = DEC_DECRYPT;
 	k->bss->pull_len = PULL_HEADERS;
 	ret = dec_inject(k, msg, len);
 	ASSERT_TRUE(k->bss->dec_nonlinear, "paged");
@@ -1246,13 +1325,10 @@ static void test_decrypt_tc_cloned(struct wg_kfuncs *k)
 	k->bss->dec_mode = DEC_DECRYPT;
 	if (!ASSERT_GT(dec_native(k, &over4, 20), 0, "session"))
 		goto out;
-	k->bss->dec_mode = DEC_CAPTURE;
-	if (!ASSERT_GE(dec_native(k, &over4, 42), 0, "capture"))
+	len = dec_capture(k, &over4, 42, msg, sizeof(msg));
+	if (!len)
 		goto out;
-	len = k->bss->frame_len;
-	memcpy(msg, k->bss->frame, len);
 
-	k->bss->dec_mode = DEC_DECRYPT;
 	k->bss->pull_len = PULL_NONE;
 	tap_drain(tap);
 	ret = dec_inject(k, msg, len);
@@ -1449,11 +1525,9 @@ static void test_rekey(struct wg_kfuncs *k)
 	k->bss->dec_mode = DEC_DECRYPT;
 	if (!ASSERT_GT(dec_native(k, &over4, 30), 0, "current keypair"))
 		return;
-	k->bss->dec_mode = DEC_CAPTURE;
-	if (!ASSERT_GE(dec_native(k, &over4, 31), 0, "capture"))
+	len = dec_capture(k, &over4, 31, old, sizeof(old));
+	if (!len)
 		return;
-	len = k->bss->frame_len;
-	memcpy(old, k->bss->frame, len);
 
 	/*
 	 * B forgets its keypairs: its next message comes after a handshake.
@@ -1588,17 +1662,11 @@ static void test_decrypt_ecn(struct wg_kfuncs *k, const struct addrs *outer,
 	if (!dec_session(k, outer->a, inner, 39))
 		return;
 	for (i = 0; i < ARRAY_SIZE(ecn); i++) {
-		k->bss->dec_mode = DEC_CAPTURE;
-		k->bss->dec_ret = 0;
 		inner_tos = ecn[i];
-		if (!ASSERT_GE(dec_native(k, inner, 40), 0, "capture"))
-			break;
+		len = dec_capture(k, inner, 40, frame, sizeof(frame));
 		inner_tos = 0;
-		k->bss->dec_mode = DEC_DECRYPT;
-		len = k->bss->frame_len;
-		if (!ASSERT_LE(len, sizeof(frame), "frame length"))
+		if (!len)
 			break;
-		memcpy(frame, k->bss->frame, len);
 		ASSERT_EQ(ecn_of(frame + ETH_HLEN), ecn[i], "outer ECN from B's kernel");
 		/* Congestion experienced on the way. */
 		if (outer->family == AF_INET) {
@@ -1615,6 +1683,47 @@ static void test_decrypt_ecn(struct wg_kfuncs *k, const struct addrs *outer,
 				  "inner IPv4 checksum");
 	}
 	inner_tos = 0;
+}
+
+/* Nonces behind the newest one that the replay window still accepts. */
+#define COUNTER_WINDOW_SIZE	(8192 - 64)
+
+/* The nonce of the message in frame @buf, of IP version 4. */
+static __u64 msg_nonce(const __u8 *buf)
+{
+	__u64 nonce;
+
+	memcpy(&nonce, buf + sizeof(struct ethhdr) + sizeof(struct iphdr) + 8 + 8,
+	       sizeof(nonce));
+	return le64toh(nonce);
+}
+
+/*
+ * A message with a nonce older than the replay window is refused before
+ * decryption, though A never received it: captured, then B sends more
+ * than a window's worth of messages, and A accepts the last one.
+ */
+static void test_decrypt_window(struct wg_kfuncs *k)
+{
+	__u8 old[256], last[256];
+	__u32 len, last_len;
+	__u64 behind;
+
+	if (!dec_session(k, under4.a, &over4, 20))
+		return;
+	len = dec_capture(k, &over4, 21, old, sizeof(old));
+	if (!len || !ASSERT_OK(send_inner_n(NS_B, &over4, false, 22, COUNTER_WINDOW_SIZE + 64),
+			       "send a window's worth"))
+		return;
+	last_len = dec_capture(k, &over4, 23, last, sizeof(last));
+	if (!last_len)
+		return;
+	behind = msg_nonce(last) - msg_nonce(old);
+	if (!ASSERT_GT(behind, COUNTER_WINDOW_SIZE, "nonces between the two"))
+		return;
+	ASSERT_GT(dec_inject(k, last, last_len), 0, "newest nonce");
+	ASSERT_EQ(dec_inject(k, old, len), -EALREADY, "nonce behind the window");
+	ASSERT_OK(memcmp(k->bss->post, old, len), "left as it was");
 }
 
 /*
@@ -1800,12 +1909,15 @@ void serial_test_wg_tunnel(void)
 		test_decrypt_eproto(k);
 	if (test__start_subtest("decrypt_xdp_frags"))
 		test_decrypt_frags(k);
+	if (test__start_subtest("decrypt_window"))
+		test_decrypt_window(k);
 	if (test__start_subtest("deliver_xdp_4in4"))
 		test_deliver(k, &over4);
 	if (test__start_subtest("deliver_xdp_6in4"))
 		test_deliver(k, &over6);
 	if (xdp_to_tc(NS_A, k->progs.tc_decrypt))
 		goto out;
+	dec_tc = true;
 	if (test__start_subtest("decrypt_tc_4in4"))
 		test_decrypt(k, &under4, &over4);
 	if (test__start_subtest("decrypt_tc_6in4"))
