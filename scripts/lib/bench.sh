@@ -203,50 +203,57 @@ insn_tools() {
 		die "bench --insn: the marker does not build"
 }
 
-# bench_insn [PACKETS]: guest instructions per forwarded packet, per mode,
-# from QEMU's count (one TCG thread, for an exact sum over the vCPUs)
-# between two markers around PACKETS packets; writes bench/insn.md.
+# bench_insn [PACKETS]: guest instructions per forwarded packet, per mode
+# and UDP payload size, from QEMU's count (one TCG thread, for an exact sum
+# over the vCPUs) between two markers around PACKETS packets; writes
+# bench/insn.md.
 bench_insn() {
-	local packets=${1:-3000} log raw out=$TOP/bench marks i mode n d
+	local packets=${1:-3000} log raw out=$TOP/bench marks rows
 	[[ $packets =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/bpfwg bench --insn [PACKETS]"
 	require_wt
 	[[ $(vm_accel) == tcg ]] || die "bench --insn counts with a TCG plugin: run it with BPFWG_ACCEL=tcg"
 	insn_tools
 	log=$(mktemp) raw=$(mktemp)
-	log "bench --insn: ${#MODES[@]} modes, $packets packets each, instructions counted by QEMU"
+	log "bench --insn: ${#MODES[@]} modes, ${#SIZES[@]} sizes, $packets packets each, instructions counted by QEMU"
 	VM_ACCEL_OPTS=thread=single VM_QEMU_EXTRA="-plugin $CACHE/insn/insn-count.so -d plugin -D $log" \
 		VM_APPEND="${VM_APPEND:-} $(vm_tsc_append)" \
 		vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench --insn $packets" |
 		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
 	mapfile -t marks < <(awk '$1 == "bpfwg-insn" && $2 == "mark" { print $3 }' "$log")
-	((${#marks[@]} == 2 * ${#MODES[@]})) ||
-		die "bench --insn: ${#marks[@]} markers counted, not 2 per mode (log: $log, output: $raw)"
+	((${#marks[@]} == 2 * ${#MODES[@]} * ${#SIZES[@]})) ||
+		die "bench --insn: ${#marks[@]} markers counted, not 2 per mode and size (log: $log, output: $raw)"
+	# MODE SIZE DELIVERED INSTRUCTIONS, in the order the guest ran them.
+	rows=$(awk '$1 == "insn" { print $2, $3, $4 }' "$raw" |
+		paste -d' ' - <(for ((i = 0; i < ${#marks[@]}; i += 2)); do
+			echo $((marks[i + 1] - marks[i])); done))
+	if ! awk '!($3 ~ /^[1-9][0-9]*$/ && $4 > 0) { exit 1 }' <<<"$rows" ||
+		(($(wc -l <<<"$rows") != ${#MODES[@]} * ${#SIZES[@]})); then
+		die "bench --insn: not a measurement for every mode and size: $rows"
+	fi
 	mkdir -p "$out"
 	{
 		echo "# Guest instructions per forwarded packet"
 		echo
 		echo "$(date -u +%F), commit $(git -C "$TOP" rev-parse --short HEAD), QEMU TCG (one thread)," \
-			"guest ${VM_CPUS:-2} vCPUs: $packets 64-byte UDP packets from cli to srv at"
-		echo "1000 per second per mode, instructions of the whole guest between two"
-		echo "markers (sender, both gateways, receiver, idle work), per packet srv got."
+			"guest ${VM_CPUS:-2} vCPUs: $packets UDP packets per payload size from cli to"
+		echo "srv at 1000 per second per mode, instructions of the whole guest between"
+		echo "two markers (sender, both gateways, receiver, idle work), per packet srv"
+		echo "got; the ratio is to native WireGuard at the same size."
 		echo
-		echo "| mode | packets delivered | instructions | per packet | ratio to native | more than native, per packet |"
-		echo "|---|---|---|---|---|---|"
-		for i in "${!MODES[@]}"; do
-			mode=${MODES[i]}
-			n=$(awk -v m="$mode" '$1 == "insn" && $2 == m { print $3 }' "$raw")
-			d=$((marks[2 * i + 1] - marks[2 * i]))
-			[[ $n =~ ^[1-9][0-9]*$ ]] && ((d > 0)) ||
-				die "bench --insn: $mode: '$n' packets delivered, $d instructions: not a measurement"
-			echo "$mode $n $d"
-		done | awk '{ per[NR] = $3 / $2; line[NR] = $0 }
-			END {
-				for (i = 1; i <= NR; i++) {
-					split(line[i], f, " ")
-					printf "| %s | %d | %d | %.0f | %.2fx | %+.0f |\n", f[1], f[2], f[3], per[i],
-						per[i] / per[1], per[i] - per[1]
-				}
-			}'
+		awk -v sizes="${SIZES[*]}" -v modes="${MODES[*]}" '
+		{ per[$1, $2] = $4 / $3; got[$1, $2] = $3 }
+		END {
+			ns = split(sizes, s, " "); nm = split(modes, m, " ")
+			printf "| mode |"; for (j = 1; j <= ns; j++) printf " %d bytes |", s[j]; print ""
+			printf "|---|"; for (j = 1; j <= ns; j++) printf "---|"; print ""
+			for (i = 1; i <= nm; i++) {
+				printf "| %s |", m[i]
+				for (j = 1; j <= ns; j++)
+					printf " %.0f (%.2fx, %d delivered) |", per[m[i], s[j]],
+						per[m[i], s[j]] / per[m[1], s[j]], got[m[i], s[j]]
+				print ""
+			}
+		}' <<<"$rows"
 	} >"$out/insn.md"
 	rm -f "$log" "$raw"
 	cat "$out/insn.md"

@@ -1,16 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
-# Host-side tests of what the build made: the big-endian datapath object
-# against the little-endian one, and the aarch64 cross build of
+# Host-side tests of what the build made: the big-endian datapath and RSS
+# objects against the little-endian ones, and the aarch64 cross build of
 # samples/bpf/bpfwg that README.md shows, run under qemu-user.
 # shellcheck shell=bash
 
 CROSS_ARM64=$KBUILD/cross-arm64 # output of the cross build (cache, not clone)
 
-# objects_match DIR: bpfwg.be.bpf.o in DIR is a big-endian BPF ELF with the
-# sections, programs and maps of bpfwg.bpf.o.
+# objects_match DIR [NAME]: NAME.be.bpf.o in DIR (NAME: bpfwg, the datapath;
+# rss, the RSS programs the loader embeds) is a big-endian BPF ELF with the
+# sections, programs and maps of the little-endian NAME.bpf.o.
 objects_match() {
+	local name=${2:-bpfwg}
 	LLVM_READELF=llvm-readelf-19 BPFTOOL=$KBUILD/bpf-selftests/tools/sbin/bpftool \
-		"$TOP/scripts/host/bpf-objects-match" "$1/bpfwg.bpf.o" "$1/bpfwg.be.bpf.o"
+		"$TOP/scripts/host/bpf-objects-match" "$1/$name.bpf.o" "$1/$name.be.bpf.o"
 }
 
 # Explicit error checks: host_tests runs this in a condition, where set -e
@@ -43,7 +45,7 @@ cross_arm64() {
 		log "cross-arm64: bpfwg --help under qemu-aarch64 printed no usage"
 		return 1
 	}
-	objects_match "$CROSS_ARM64"
+	objects_match "$CROSS_ARM64" && objects_match "$CROSS_ARM64" rss
 }
 
 host_tests() {
@@ -56,6 +58,11 @@ host_tests() {
 		result bpf-objects-be-le ok
 	else
 		result bpf-objects-be-le FAIL
+	fi
+	if objects_match "$WT/samples/bpf/bpfwg" rss; then
+		result rss-objects-be-le ok
+	else
+		result rss-objects-be-le FAIL
 	fi
 	if timed cross-arm64 cross_arm64; then
 		result cross-arm64 ok
