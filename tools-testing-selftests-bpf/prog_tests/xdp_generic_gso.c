@@ -10,7 +10,8 @@
  * flatten such an skb and keep its GSO state, and that segmentation then
  * crashed in skb_segment(), which found no frag_list to split. The program
  * must see segments no larger than the MTU, and the message must arrive
- * whole.
+ * whole. Both copies generic XDP makes are tried: into a linear skb for a
+ * program without frags, into page frags for an xdp.frags program.
  */
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -25,6 +26,7 @@
 #define PORT		7000
 #define MSG_LEN		(64 * 1024)
 #define MTU		1500
+#define TIMEOUT_MS	10000
 
 static int setup(void)
 {
@@ -65,6 +67,11 @@ static int sctp_socket(const char *ns, bool listening, struct sockaddr_storage *
 	close_netns(tok);
 	if (fd < 0)
 		return -errno;
+	/* A broken kernel must fail the test, not leave it to retransmit. */
+	if (settimeo(fd, TIMEOUT_MS)) {
+		close(fd);
+		return -errno;
+	}
 	if (listening && (bind(fd, (void *)ss, sslen) || listen(fd, 1))) {
 		close(fd);
 		return -errno;
@@ -72,7 +79,7 @@ static int sctp_socket(const char *ns, bool listening, struct sockaddr_storage *
 	return fd;
 }
 
-static int attach_xdp(struct xdp_generic_gso *skel)
+static int attach_xdp(struct bpf_program *prog)
 {
 	struct nstoken *tok = open_netns(NS_FWD);
 	int err;
@@ -80,7 +87,7 @@ static int attach_xdp(struct xdp_generic_gso *skel)
 	if (!ASSERT_OK_PTR(tok, "open_netns fwd"))
 		return -1;
 	err = bpf_xdp_attach(if_nametoindex("veth0"),
-			     bpf_program__fd(skel->progs.count_frames),
+			     bpf_program__fd(prog),
 			     XDP_FLAGS_SKB_MODE, NULL);
 	close_netns(tok);
 	return err;
@@ -98,14 +105,14 @@ static struct bpf_link *attach_tc(struct xdp_generic_gso *skel)
 	return link;
 }
 
-/* Fixed namespace names: serial. */
-void serial_test_xdp_generic_gso(void)
+static void test_gso(bool frags)
 {
 	static __u8 sent[MSG_LEN], got[MSG_LEN];
 	struct xdp_generic_gso *skel = NULL;
 	int srv = -1, cli = -1, conn = -1;
 	struct bpf_link *link = NULL;
 	struct sockaddr_storage ss;
+	struct bpf_program *prog;
 	int i, n, len = 0;
 	socklen_t sslen;
 
@@ -120,9 +127,14 @@ void serial_test_xdp_generic_gso(void)
 	}
 	if (!ASSERT_OK_FD(srv, "SCTP server"))
 		goto out;
-	skel = xdp_generic_gso__open_and_load();
-	if (!ASSERT_OK_PTR(skel, "skel_open_and_load") ||
-	    !ASSERT_OK(attach_xdp(skel), "bpf_xdp_attach generic"))
+	skel = xdp_generic_gso__open();
+	if (!ASSERT_OK_PTR(skel, "skel_open"))
+		goto out;
+	prog = frags ? skel->progs.count_frames_frags : skel->progs.count_frames;
+	bpf_program__set_autoload(frags ? skel->progs.count_frames :
+				  skel->progs.count_frames_frags, false);
+	if (!ASSERT_OK(xdp_generic_gso__load(skel), "skel_load") ||
+	    !ASSERT_OK(attach_xdp(prog), "bpf_xdp_attach generic"))
 		goto out;
 	link = attach_tc(skel);
 	if (!ASSERT_OK_PTR(link, "attach_tcx"))
@@ -133,7 +145,8 @@ void serial_test_xdp_generic_gso(void)
 	    !ASSERT_OK(connect(cli, (void *)&ss, sslen), "connect"))
 		goto out;
 	conn = accept(srv, NULL, NULL);
-	if (!ASSERT_OK_FD(conn, "accept"))
+	if (!ASSERT_OK_FD(conn, "accept") ||
+	    !ASSERT_OK(settimeo(conn, TIMEOUT_MS), "settimeo"))
 		goto out;
 
 	for (i = 0; i < MSG_LEN; i++)
@@ -165,4 +178,13 @@ out:
 	SYS_NOFAIL("ip netns del %s", NS_TX);
 	SYS_NOFAIL("ip netns del %s", NS_FWD);
 	SYS_NOFAIL("ip netns del %s", NS_RX);
+}
+
+/* Fixed namespace names: serial. */
+void serial_test_xdp_generic_gso(void)
+{
+	if (test__start_subtest("linear"))
+		test_gso(false);
+	if (test__start_subtest("frags"))
+		test_gso(true);
 }

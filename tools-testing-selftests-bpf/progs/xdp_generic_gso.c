@@ -2,7 +2,8 @@
 /*
  * The sender's side counts the GSO skbs only their frag_list can segment
  * (gso_size GSO_BY_FRAGS); generic XDP on the forwarder passes every frame
- * and records how many it saw, and the length of the largest.
+ * and records how many it saw, and the length of the largest. It does so
+ * with and without frags, for the two copies generic XDP makes.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,8 +21,7 @@ int count_gso(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-SEC("xdp")
-int count_frames(struct xdp_md *ctx)
+static int count_frame(struct xdp_md *ctx)
 {
 	__u64 len = bpf_xdp_get_buff_len(ctx);
 
@@ -29,6 +29,18 @@ int count_frames(struct xdp_md *ctx)
 	if (len > max_len)
 		max_len = len;
 	return XDP_PASS;
+}
+
+SEC("xdp")
+int count_frames(struct xdp_md *ctx)
+{
+	return count_frame(ctx);
+}
+
+SEC("xdp.frags")
+int count_frames_frags(struct xdp_md *ctx)
+{
+	return count_frame(ctx);
 }
 
 char _license[] SEC("license") = "GPL";
