@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced in the guest: the gateway topology used by the demo and the
-# end-to-end tests, and log_wait.
+# end-to-end tests, log_wait and snmp_stat.
 #
 #   cli --- gwa ===(WireGuard over veth "u0")=== gwb --- srv
 #   10.1.0.2   10.1.0.1 | 192.0.2.1   192.0.2.2 | 10.2.0.1   10.2.0.2
@@ -22,6 +22,20 @@ log_wait() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# snmp_stat NS PROTO FIELD [PROTO6]: FIELD of PROTO in NS's /proc/net/snmp
+# ("Udp" "InDatagrams"), plus PROTO6FIELD of /proc/net/snmp6 if PROTO6 is
+# given ("Icmp" "InEchos" "Icmp6"). Prints nothing and fails if a counter
+# is missing: callers check that they read a number.
+snmp_stat() {
+	# shellcheck disable=SC2016 # awk's fields
+	ip netns exec "$1" awk -v p="$2:" -v f="$3" -v f6="${4:+$4$3}" '
+		FILENAME ~ /snmp6$/ { if ($1 == f6) { n += $2; found6 = 1 }; next }
+		$1 == p && !h { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1; next }
+		$1 == p && c { n += $c; found = 1 }
+		END { if (!found || (f6 != "" && !found6)) exit 1; print n }' \
+		/proc/net/snmp /proc/net/snmp6
 }
 
 # Each ip or wg command costs a process start, slow under TCG: the
