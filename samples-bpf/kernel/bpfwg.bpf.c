@@ -86,6 +86,14 @@ extern s64 bpf_skb_csum(struct __sk_buff *ctx, u32 offset, u32 len,
 			__wsum seed) __ksym;
 
 /*
+ * net/core/xdp.c: the VLAN tag a device took out of the frame. Only
+ * xdp_wg_dev calls it, loaded for a device whose driver gives the tag.
+ */
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
+					__be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym __weak;
+
+/*
  * net/netfilter/nf_conntrack_bpf.c, weak: the datapath loads without
  * conntrack and only calls these in conntrack mode. Only the status of an
  * entry is read, through a CO-RE flavour of struct nf_conn, which is not in
@@ -146,6 +154,7 @@ extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
 #define EFAULT		14
 #define EINVAL		22
 #define ENOSPC		28
+#define ENODATA		61
 #define EPROTO		71
 #define EBADMSG		74
 #define EMSGSIZE	90
@@ -411,41 +420,69 @@ static __always_inline __u16 csum_fold(__u64 sum)
 	return ~sum;
 }
 
-/* The L2 header: Ethernet, a DSA tag of @tag_len bytes, VLAN headers. */
-static __always_inline int parse_l2(struct pkt *p, bool xdp, __u32 tag_len)
+/*
+ * The input interface of a frame with the VLAN tag @key: the VLAN device
+ * the stack would hand it to. Without one, the stack decides (VID 0 is a
+ * priority tag, which the port itself takes).
+ */
+static __always_inline int vlan_input(struct pkt *p, struct bpfwg_vlan_key *key,
+				      __u16 tci)
 {
+	__u32 *dev;
+
+	key->ifindex = p->ifindex;
+	key->vid = tci & VLAN_VID_MASK;
+	if (!key->vid)
+		return 0;
+	dev = bpf_map_lookup_elem(&bpfwg_vlans, key);
+	if (!dev) {
+		count(BPFWG_PASS_VLAN);
+		return -1;
+	}
+	p->ifindex = *dev;
+	return 0;
+}
+
+/*
+ * The L2 header: Ethernet, a DSA tag of @tag_len bytes, VLAN headers. With
+ * @rx_vlan (xdp_wg_dev), first the tag the device took out of the frame
+ * (rx VLAN offload; on a veth, the sender's tx VLAN offload), the outermost.
+ */
+static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
+				    __u32 tag_len)
+{
+	struct bpfwg_vlan_key key = {};
 	struct vlan_hdr vlan;
-	int i;
+	__u16 tci;
+	int i, err;
 
 	if (!xdp && ((struct __sk_buff *)p->ctx)->vlan_present)
 		return -1; /* the tag is metadata: run on the VLAN device */
+	if (rx_vlan) {
+		err = bpf_xdp_metadata_rx_vlan_tag(p->ctx, &key.proto, &tci);
+		/* On a DSA conduit, a tag taken out of the frame was in
+		 * front of the switch's tag: the stack sorts those out.
+		 */
+		if (err != -ENODATA && (err || tag_len)) {
+			count(BPFWG_PASS_VLAN);
+			return -1;
+		}
+		if (!err && vlan_input(p, &key, tci))
+			return -1;
+	}
 	if (load(p->ctx, xdp, 2 * ETH_ALEN + tag_len, &p->proto,
 		 sizeof(p->proto)))
 		return -1;
 	p->l3off = ETH_HLEN + tag_len;
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
-		struct bpfwg_vlan_key key = { .proto = p->proto };
-		__u32 *dev;
-
 		if (p->proto != bpf_htons(ETH_P_8021Q) &&
 		    p->proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if (load(p->ctx, xdp, p->l3off, &vlan, sizeof(vlan)))
 			return -1;
-		/* The VLAN device the stack would hand the frame to is its
-		 * input interface; without one, the stack decides (VID 0 is
-		 * a priority tag, which the port itself takes).
-		 */
-		key.ifindex = p->ifindex;
-		key.vid = bpf_ntohs(vlan.h_vlan_TCI) & VLAN_VID_MASK;
-		if (key.vid) {
-			dev = bpf_map_lookup_elem(&bpfwg_vlans, &key);
-			if (!dev) {
-				count(BPFWG_PASS_VLAN);
-				return -1;
-			}
-			p->ifindex = *dev;
-		}
+		key.proto = p->proto;
+		if (vlan_input(p, &key, bpf_ntohs(vlan.h_vlan_TCI)))
+			return -1;
 		p->proto = vlan.h_vlan_encapsulated_proto;
 		p->l3off += VLAN_HLEN;
 	}
@@ -1457,7 +1494,8 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 	return v;
 }
 
-static __always_inline enum verdict bpfwg(void *ctx, bool xdp, __u32 *ifindex)
+static __always_inline enum verdict bpfwg(void *ctx, bool xdp, bool rx_vlan,
+					  __u32 *ifindex)
 {
 	struct pkt p = { .ctx = ctx };
 	bool is_wg = false;
@@ -1472,7 +1510,7 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, __u32 *ifindex)
 	tag_len = dsa_rcv(&p, xdp);
 	if (tag_len < 0)
 		return pass(BPFWG_PASS_DSA_PORT);
-	if (parse_l2(&p, xdp, tag_len))
+	if (parse_l2(&p, xdp, rx_vlan, tag_len))
 		return V_PASS;
 	v = receive(&p, xdp, &is_wg);
 	if (!is_wg)
@@ -1499,7 +1537,21 @@ SEC("xdp.frags")
 int xdp_wg(struct xdp_md *ctx)
 {
 	__u32 ifindex;
-	enum verdict v = bpfwg(ctx, true, &ifindex);
+	enum verdict v = bpfwg(ctx, true, false, &ifindex);
+
+	return xdp_verdict(v, ifindex);
+}
+
+/* xdp_wg for one device whose driver tells XDP the VLAN tags it took out
+ * of the frames (xdp-rx-metadata-features vlan-tag: veth, mlx5, ice): the
+ * loader binds it to that device (BPF_F_XDP_DEV_BOUND_ONLY), native XDP.
+ * Defined after xdp_wg, which iproute2 finds first in the section.
+ */
+SEC("xdp.frags")
+int xdp_wg_dev(struct xdp_md *ctx)
+{
+	__u32 ifindex;
+	enum verdict v = bpfwg(ctx, true, true, &ifindex);
 
 	return xdp_verdict(v, ifindex);
 }
@@ -1517,7 +1569,7 @@ int xdp_wg_cpumap(struct xdp_md *ctx)
 
 	if (rx)
 		*rx += 1;
-	v = bpfwg(ctx, true, &ifindex);
+	v = bpfwg(ctx, true, false, &ifindex);
 	return xdp_verdict(v, ifindex);
 }
 
@@ -1525,7 +1577,7 @@ SEC("tc")
 int tc_wg(struct __sk_buff *ctx)
 {
 	__u32 ifindex;
-	enum verdict v = bpfwg(ctx, false, &ifindex);
+	enum verdict v = bpfwg(ctx, false, false, &ifindex);
 
 	if (v == V_REDIRECT)
 		return bpf_redirect(ifindex, 0);
@@ -1540,8 +1592,14 @@ int tc_wg(struct __sk_buff *ctx)
  * and fills in what tells bpfwg's redirects from others': the ids of its
  * XDP programs, the interfaces it runs on and the id of its cpumap.
  */
-__u32 bpfwg_prog_ids[2];
 __u32 bpfwg_cpumap_id;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 66);	/* xdp_wg, xdp_wg_cpumap, xdp_wg_dev */
+	__type(key, __u32);
+	__type(value, __u8);
+} bpfwg_progs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -1560,7 +1618,7 @@ int BPF_PROG(bpfwg_redirect_err, const struct net_device *dev,
 {
 	__u32 id = xdp->aux->id, key = 0, *last;
 
-	if (!id || (id != bpfwg_prog_ids[0] && id != bpfwg_prog_ids[1]))
+	if (!bpf_map_lookup_elem(&bpfwg_progs, &id))
 		return 0;
 	last = bpf_map_lookup_elem(&bpfwg_last_redirect, &key);
 	if (last && (*last == BPFWG_ENCRYPTED || *last == BPFWG_DECRYPTED)) {

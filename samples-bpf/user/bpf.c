@@ -18,8 +18,14 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/netdev.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "bpf.h"
 #include "bpfwg.skel.h"
@@ -184,44 +190,155 @@ static int check_rodata(struct bpfwg *skel)
  * be rebuilt or swapped without rebuilding the loader. An object whose
  * configuration does not have the layout the loader knows is refused.
  */
-static struct bpfwg *open_object(const char *object, void **elf)
+/* The skeleton of the object in @buf, which must outlive it. */
+static struct bpfwg *open_buf(void *buf, size_t size, const char *object)
 {
 	struct bpfwg *skel;
-	size_t size;
-	void *buf;
-	int err;
+	int err = -ENOMEM;
 
-	buf = read_file(object, &size);
+	skel = calloc(1, sizeof(*skel));
+	if (!skel)
+		goto err;
+	err = bpfwg__create_skeleton(skel);
+	if (err)
+		goto err;
+	skel->skeleton->data = buf;
+	skel->skeleton->data_sz = size;
+	err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	if (err)
+		goto err;
+	err = check_rodata(skel);
+	if (err)
+		goto err;
+	return skel;
+
+err:
+	bpfwg__destroy(skel);
+	pr_err("%s is not a bpfwg datapath object matching this loader (%s)\n",
+	       object, strerror(-err));
+	return NULL;
+}
+
+static struct bpfwg *open_object(const char *object, void **elf,
+				 size_t *size)
+{
+	struct bpfwg *skel;
+	void *buf;
+
+	buf = read_file(object, size);
 	if (!buf) {
 		pr_err("cannot read the BPF object %s: %s (use -o PATH)\n",
 		       object, strerror(errno));
 		return NULL;
 	}
-	skel = calloc(1, sizeof(*skel));
+	skel = open_buf(buf, *size, object);
 	if (!skel)
-		goto err_free;
-	err = bpfwg__create_skeleton(skel);
-	if (err)
-		goto err_destroy;
-	skel->skeleton->data = buf;
-	skel->skeleton->data_sz = size;
-	err = bpf_object__open_skeleton(skel->skeleton, NULL);
-	if (err)
-		goto err_destroy;
-	err = check_rodata(skel);
-	if (err)
-		goto err_destroy;
-	*elf = buf;
+		free(buf);
+	else
+		*elf = buf;
 	return skel;
+}
 
-err_destroy:
-	bpfwg__destroy(skel);
-	pr_err("%s is not a bpfwg datapath object matching this loader (%s)\n",
-	       object, strerror(-err));
-	skel = NULL;
-err_free:
-	free(buf);
-	return NULL;
+/*
+ * Whether interface @i gets its own xdp_wg_dev: native XDP (the kernel
+ * binds no program in generic mode) without --rss (the RSS program runs
+ * there), on a driver that gives XDP the VLAN tags it strips. Elsewhere a
+ * tag taken out of the frame before XDP runs makes the frame look
+ * untagged: warn where that can happen, on a NIC with rx VLAN offload on
+ * and on any veth, whose peer's tx VLAN offload decides.
+ */
+static bool vlan_meta(const struct args *args, const __u64 *features, int i)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
+	struct ifreq ifr = {};
+	bool veth = false, rxvlan = false;
+	const char *how;
+	int fd;
+
+	if ((args->hook == HOOK_XDP || args->hook == HOOK_XDP_NATIVE) &&
+	    !args->rss && (features[i] & NETDEV_XDP_RX_METADATA_VLAN_TAG))
+		return true;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", args->ifnames[i]);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		veth = !strcmp(info.driver, "veth");
+	ifr.ifr_data = (void *)&ev;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		rxvlan = ev.data & ETH_FLAG_RXVLAN;
+	close(fd);
+	how = args->rss ? "--rss" : hook_name(args->hook);
+	if (veth)
+		pr_warn("%s can take VLAN tags out of frames (its peer's tx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own. Use xdpnative%s or tc, or turn tx-vlan-offload off on the peer\n",
+			args->ifnames[i], how, args->rss ? " without --rss" : "");
+	else if (rxvlan)
+		pr_warn("%s can take VLAN tags out of frames (rx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own. Use tc, or 'ethtool -K %s rxvlan off'\n",
+			args->ifnames[i], how, args->ifnames[i]);
+	return false;
+}
+
+/* An xdp_wg_dev for interface @i, in a second object sharing every map. */
+static int load_dev(struct datapath *dp, const struct args *args,
+		    const char *object, int i)
+{
+	struct bpf_program *prog, *p;
+	struct bpf_map *map, *orig;
+	struct bpfwg *skel;
+	int err = 0;
+
+	/* From the main object's ELF, never a file rebuilt since. Its maps
+	 * are the main object's: skel->bss and skel->rodata are not.
+	 */
+	skel = open_buf(dp->elf, dp->elf_size, object);
+	if (!skel)
+		return -1;
+	dp->dev[i] = skel;
+	prog = skel->progs.xdp_wg_dev;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == prog);
+	bpf_program__set_ifindex(prog, args->ifindexes[i]);
+	bpf_program__set_flags(prog, bpf_program__flags(prog) |
+				     BPF_F_XDP_DEV_BOUND_ONLY);
+	bpf_object__for_each_map(map, skel->obj) {
+		orig = bpf_object__find_map_by_name(dp->skel->obj,
+						    bpf_map__name(map));
+		err = orig ? bpf_map__reuse_fd(map, bpf_map__fd(orig)) :
+			     -ENOENT;
+		if (err)
+			break;
+	}
+	err = err ?: bpfwg__load(skel);
+	if (err)
+		pr_err("loading the datapath for %s failed: %s (run with -l verbose for the verifier log)\n",
+		       args->ifnames[i], strerror(-err));
+	return err;
+}
+
+/* The xdp_wg_dev of the interfaces vlan_meta() picks. */
+static int load_devs(struct datapath *dp, const struct args *args,
+		     const char *object)
+{
+	__u64 features[MAX_IFACES] = {};
+	int err, i;
+
+	if (args->hook == HOOK_TC || args->rss_only)
+		return 0;
+	err = nl_xdp_rx_metadata(args->ifindexes, args->n_ifaces, features);
+	if (err)
+		pr_warn("asking the drivers about XDP RX metadata (netdev netlink family) failed: %s\n",
+			strerror(-err));
+	for (i = 0; i < args->n_ifaces; i++) {
+		if (!vlan_meta(args, features, i))
+			continue;
+		if (load_dev(dp, args, object, i))
+			return -1;
+		pr_debug("%s: reads the VLAN tags its driver strips\n",
+			 args->ifnames[i]);
+	}
+	return 0;
 }
 
 int datapath_open(struct datapath *dp, const struct args *args,
@@ -236,7 +353,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 		pr_err("cannot count the CPUs: %s\n", strerror(-dp->n_cpus));
 		return -1;
 	}
-	dp->skel = open_object(object, &dp->elf);
+	dp->skel = open_object(object, &dp->elf, &dp->elf_size);
 	if (!dp->skel || check_kfuncs())
 		return -1;
 
@@ -266,6 +383,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	 */
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
 				  args->hook != HOOK_TC && !args->rss);
+	bpf_program__set_autoload(dp->skel->progs.xdp_wg_dev, false);
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap,
 				  args->rss && !args->rss_only);
 	/* Failed XDP redirects, from the tracepoints (see bpfwg.bpf.c). */
@@ -286,7 +404,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 		       strerror(-err));
 		return -1;
 	}
-	if (args->rss && rss_load(dp, args))
+	if (load_devs(dp, args, object) || (args->rss && rss_load(dp, args)))
 		return -1;
 	err = datapath_sync_fwmarks(dp) ?: datapath_sync_vlans(dp);
 	if (!err && !dp->n_wg && !args->rss_only)
@@ -341,12 +459,25 @@ static int attach_tracing(struct datapath *dp, const struct args *args)
 		dp->skel->progs.bpfwg_devmap_xmit,
 		dp->skel->progs.bpfwg_cpumap_enqueue,
 	};
+	__u32 ids[MAX_IFACES + 2];
+	int n_ids = 0;
 	__u8 one = 1;
 	size_t i;
 
-	dp->skel->bss->bpfwg_prog_ids[0] = prog_id(dp->skel->progs.xdp_wg);
-	dp->skel->bss->bpfwg_prog_ids[1] =
-		prog_id(dp->skel->progs.xdp_wg_cpumap);
+	ids[n_ids++] = prog_id(dp->skel->progs.xdp_wg);
+	ids[n_ids++] = prog_id(dp->skel->progs.xdp_wg_cpumap);
+	for (i = 0; i < (size_t)args->n_ifaces; i++)
+		if (dp->dev[i])
+			ids[n_ids++] = prog_id(dp->dev[i]->progs.xdp_wg_dev);
+	while (n_ids--) {
+		if (ids[n_ids] &&
+		    bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bpfwg_progs),
+					&ids[n_ids], &one, 0)) {
+			pr_err("filling the program map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
+	}
 	if (args->rss)
 		dp->skel->bss->bpfwg_cpumap_id = rss_cpumap_id(dp);
 	for (i = 0; i < (size_t)args->n_ifaces; i++) {
@@ -394,6 +525,10 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 		}
 		if (args->rss)
 			prog_fd = rss_prog_fd(dp, i);
+		else if (dp->dev[i])
+			prog_fd = bpf_program__fd(dp->dev[i]->progs.xdp_wg_dev);
+		else if (args->hook != HOOK_TC)
+			prog_fd = bpf_program__fd(dp->skel->progs.xdp_wg);
 		fd = bpf_link_create(prog_fd, args->ifindexes[i], type, &opts);
 		if (fd < 0) {
 			pr_err("attaching to %s (%s) failed: %s%s\n",
@@ -578,11 +713,17 @@ int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX])
 
 void datapath_close(struct datapath *dp)
 {
+	int i;
+
 	while (dp->n_links)
 		close(dp->link_fds[--dp->n_links]);
 	while (dp->n_tracing)
 		bpf_link__destroy(dp->tracing[--dp->n_tracing]);
 	rss_close(dp);
+	for (i = 0; i < MAX_IFACES; i++) {
+		bpfwg__destroy(dp->dev[i]);
+		dp->dev[i] = NULL;
+	}
 	bpfwg__destroy(dp->skel);
 	free(dp->elf);
 	dp->skel = NULL;

@@ -16,6 +16,11 @@ struct rss;
 struct datapath {
 	struct bpfwg *skel;
 	void *elf;
+	size_t elf_size;
+	/* Native XDP: xdp_wg_dev bound to the interfaces whose driver gives
+	 * the VLAN tags it strips, in objects sharing the maps of skel
+	 */
+	struct bpfwg *dev[MAX_IFACES];
 	/* --rss: one object, or one per interface for rx_hash (device-bound) */
 	struct rss *rss[MAX_IFACES];
 	int n_rss;

@@ -9,16 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 
 #include "args.h"
 #include "bpf.h"
@@ -126,31 +121,6 @@ static int resolve_conntrack(struct args *args)
 		break;
 	}
 	return 0;
-}
-
-/*
- * XDP reads VLAN tags from the frame. A NIC that strips them (rx VLAN
- * offload) leaves XDP frames that look untagged, which bpfwg would take as
- * the port's own: tell, do not change.
- */
-static void check_vlan_offload(const struct args *args)
-{
-	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
-	struct ifreq ifr = { .ifr_data = (void *)&ev };
-	int fd, i;
-
-	if (args->hook == HOOK_TC)
-		return;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	for (i = 0; fd >= 0 && i < args->n_ifaces; i++) {
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
-			 args->ifnames[i]);
-		if (!ioctl(fd, SIOCETHTOOL, &ifr) && (ev.data & ETH_FLAG_RXVLAN))
-			pr_warn("%s strips VLAN tags before XDP sees them (rx-vlan-offload): its tagged frames look like its own; 'ethtool -K %s rxvlan off' keeps VLANs apart\n",
-				args->ifnames[i], args->ifnames[i]);
-	}
-	if (fd >= 0)
-		close(fd);
 }
 
 /* Tell, do not change: the sysctls are the administrator's. */
@@ -323,10 +293,8 @@ int main(int argc, char **argv)
 	    (!args.rss_only && resolve_conntrack(&args)))
 		goto out;
 	/* With --rss-only the stack does it all. */
-	if (!args.rss_only) {
+	if (!args.rss_only)
 		check_sysctls(&args);
-		check_vlan_offload(&args);
-	}
 	if (dsa_setup(&args, &dsa) ||
 	    datapath_open(&dp, &args, object) ||
 	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||

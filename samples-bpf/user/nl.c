@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Netlink requests with libmnl: WireGuard, DSA, VLAN and RSS discovery. */
+/* Netlink requests with libmnl: WireGuard, DSA, VLAN and XDP discovery. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
+#include <linux/netdev.h>
 #include <linux/rtnetlink.h>
 
 #include "nl.h"
@@ -67,6 +68,49 @@ int genl_family(struct mnl_socket *nl, const char *name)
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
 	ret = nl_talk(nl, nlh, family_cb, &id);
 	return ret ? ret : id;
+}
+
+static int rx_meta_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *attr;
+	__u64 *features = data;
+
+	mnl_attr_for_each(attr, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(attr) ==
+		    NETDEV_A_DEV_XDP_RX_METADATA_FEATURES)
+			*features = mnl_attr_get_u64(attr);
+	}
+	return MNL_CB_OK;
+}
+
+int nl_xdp_rx_metadata(const unsigned int *ifindexes, int n, __u64 *features)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	int family, ret = 0, err, i;
+
+	for (i = 0; i < n; i++)
+		features[i] = 0;
+	nl = nl_open(NETLINK_GENERIC);
+	if (!nl)
+		return -errno;
+	family = genl_family(nl, NETDEV_FAMILY_NAME);
+	if (family < 0)
+		ret = family;
+	/* Each device's answer, whatever became of the others'. */
+	for (i = 0; family >= 0 && i < n; i++) {
+		nlh = genl_msg(buf, family, 0, NETDEV_CMD_DEV_GET,
+			       NETDEV_FAMILY_VERSION);
+		mnl_attr_put_u32(nlh, NETDEV_A_DEV_IFINDEX, ifindexes[i]);
+		err = nl_talk(nl, nlh, rx_meta_cb, &features[i]);
+		if (err) {
+			features[i] = 0;
+			ret = ret ?: err;
+		}
+	}
+	mnl_socket_close(nl);
+	return ret;
 }
 
 struct mnl_socket *nl_open(int bus)

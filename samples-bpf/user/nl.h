@@ -15,6 +15,11 @@ struct nlmsghdr *genl_msg(char *buf, __u16 type, __u16 flags, __u8 cmd,
 int genl_family(struct mnl_socket *nl, const char *name);
 /* A socket bound to @bus, or NULL (errno set). */
 struct mnl_socket *nl_open(int bus);
+/* The XDP RX metadata (NETDEV_XDP_RX_METADATA_*) the drivers of @n devices
+ * give device-bound programs, from the netdev family: 0, or the first
+ * -errno (0 in @features for the devices without an answer).
+ */
+int nl_xdp_rx_metadata(const unsigned int *ifindexes, int n, __u64 *features);
 /* Feeds every link of the netns (RTM_NEWLINK) to @cb: 0 or -errno. */
 int nl_dump_links(mnl_cb_t cb, void *data);
 

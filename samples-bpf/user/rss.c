@@ -18,8 +18,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <libmnl/libmnl.h>
-#include <linux/genetlink.h>
 #include <linux/netdev.h>
 
 #include "log.h"
@@ -85,19 +83,6 @@ static int allowed_cpus(struct bpfwg_rss_config *cfg, const struct args *args,
 	return 0;
 }
 
-static int rx_meta_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nlattr *attr;
-	__u64 *features = data;
-
-	mnl_attr_for_each(attr, nlh, GENL_HDRLEN) {
-		if (mnl_attr_get_type(attr) ==
-		    NETDEV_A_DEV_XDP_RX_METADATA_FEATURES)
-			*features = mnl_attr_get_u64(attr);
-	}
-	return MNL_CB_OK;
-}
-
 /*
  * Without the driver's xmo_rx_hash, bpf_xdp_metadata_rx_hash() resolves to
  * the generic kfunc, which fails on every packet: ask the netdev netlink
@@ -105,45 +90,23 @@ static int rx_meta_cb(const struct nlmsghdr *nlh, void *data)
  */
 static int check_rx_hash(const struct args *args)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	__u64 features;
-	int family, ret = -1, i;
+	__u64 features[MAX_IFACES];
+	int ret, i;
 
-	nl = nl_open(NETLINK_GENERIC);
-	if (!nl) {
-		pr_err("opening a netlink socket failed: %s\n", strerror(errno));
+	ret = nl_xdp_rx_metadata(args->ifindexes, args->n_ifaces, features);
+	if (ret) {
+		pr_err("--rss rx_hash: asking the drivers about the XDP RX hash (netdev netlink family) failed: %s\n",
+		       strerror(-ret));
 		return -1;
 	}
-	family = genl_family(nl, NETDEV_FAMILY_NAME);
-	if (family < 0) {
-		pr_err("--rss rx_hash: no netdev netlink family to ask the drivers about the RX hash: %s\n",
-		       strerror(-family));
-		goto out;
-	}
 	for (i = 0; i < args->n_ifaces; i++) {
-		nlh = genl_msg(buf, family, 0, NETDEV_CMD_DEV_GET,
-			       NETDEV_FAMILY_VERSION);
-		mnl_attr_put_u32(nlh, NETDEV_A_DEV_IFINDEX, args->ifindexes[i]);
-		features = 0;
-		ret = nl_talk(nl, nlh, rx_meta_cb, &features);
-		if (ret) {
-			pr_err("asking about the XDP RX metadata of %s failed: %s\n",
-			       args->ifnames[i], strerror(-ret));
-			ret = -1;
-			goto out;
-		}
-		if (!(features & NETDEV_XDP_RX_METADATA_HASH)) {
+		if (!(features[i] & NETDEV_XDP_RX_METADATA_HASH)) {
 			pr_err("--rss rx_hash: the driver of %s gives XDP programs no RX hash: use round_robin, match_port or tuple_steering\n",
 			       args->ifnames[i]);
-			ret = -1;
-			goto out;
+			return -1;
 		}
 	}
-out:
-	mnl_socket_close(nl);
-	return ret;
+	return 0;
 }
 
 /* One RSS object; rx_hash's are bound to interface @i. All share the maps

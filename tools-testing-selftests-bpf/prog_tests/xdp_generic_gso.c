@@ -11,7 +11,9 @@
  * crashed in skb_segment(), which found no frag_list to split. The program
  * must see segments no larger than the MTU, and the message must arrive
  * whole. Both copies generic XDP makes are tried: into a linear skb for a
- * program without frags, into page frags for an xdp.frags program.
+ * program without frags, into page frags for an xdp.frags program. So are
+ * both ways into the receive path: the backlog, and with GRO on the
+ * forwarder's veth (which then runs NAPI), the list receive.
  */
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -105,7 +107,7 @@ static struct bpf_link *attach_tc(struct xdp_generic_gso *skel)
 	return link;
 }
 
-static void test_gso(bool frags)
+static void test_gso(bool frags, bool gro)
 {
 	static __u8 sent[MSG_LEN], got[MSG_LEN];
 	struct xdp_generic_gso *skel = NULL;
@@ -119,6 +121,8 @@ static void test_gso(bool frags)
 	if (!ASSERT_OK(setup(), "setup") ||
 	    !ASSERT_OK(make_sockaddr(AF_INET, ADDR_RX, PORT, &ss, &sslen), "make_sockaddr"))
 		goto out;
+	if (gro)
+		SYS(out, "ip netns exec %s ethtool -K veth0 gro on", NS_FWD);
 	srv = sctp_socket(NS_RX, true, &ss, sslen);
 	if (srv == -EPROTONOSUPPORT || srv == -ESOCKTNOSUPPORT) {
 		printf("%s:SKIP:no SCTP (CONFIG_IP_SCTP)\n", __func__);
@@ -184,7 +188,9 @@ out:
 void serial_test_xdp_generic_gso(void)
 {
 	if (test__start_subtest("linear"))
-		test_gso(false);
+		test_gso(false, false);
 	if (test__start_subtest("frags"))
-		test_gso(true);
+		test_gso(true, false);
+	if (test__start_subtest("list"))
+		test_gso(false, true);
 }
