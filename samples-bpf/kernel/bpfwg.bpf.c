@@ -422,8 +422,8 @@ static __always_inline __u16 csum_fold(__u64 sum)
 
 /*
  * The input interface of a frame with the VLAN tag @key: the VLAN device
- * the stack would hand it to. Without one, the stack decides (VID 0 is a
- * priority tag, which the port itself takes).
+ * the stack would hand it to (vlan_do_receive()). Without one, the stack
+ * decides, except for VID 0: a priority tag, which the port itself takes.
  */
 static __always_inline int vlan_input(struct pkt *p, struct bpfwg_vlan_key *key,
 				      __u16 tci)
@@ -432,15 +432,15 @@ static __always_inline int vlan_input(struct pkt *p, struct bpfwg_vlan_key *key,
 
 	key->ifindex = p->ifindex;
 	key->vid = tci & VLAN_VID_MASK;
+	dev = bpf_map_lookup_elem(&bpfwg_vlans, key);
+	if (dev) {
+		p->ifindex = *dev;
+		return 0;
+	}
 	if (!key->vid)
 		return 0;
-	dev = bpf_map_lookup_elem(&bpfwg_vlans, key);
-	if (!dev) {
-		count(BPFWG_PASS_VLAN);
-		return -1;
-	}
-	p->ifindex = *dev;
-	return 0;
+	count(BPFWG_PASS_VLAN);
+	return -1;
 }
 
 /*

@@ -641,8 +641,8 @@ static int vlan_cb(const struct nlmsghdr *nlh, void *data)
 	struct link_attrs a;
 
 	nl_link_attrs(nlh, &a);
-	if (!a.kind || strcmp(a.kind, "vlan") || !a.link || !a.vid ||
-	    v->n == MAX_VLANS)
+	/* VID 0 too: a VLAN device takes priority tags from its port. */
+	if (!a.kind || strcmp(a.kind, "vlan") || !a.link || v->n == MAX_VLANS)
 		return MNL_CB_OK;
 	v->keys[v->n] = (struct bpfwg_vlan_key){
 		.ifindex = a.link,

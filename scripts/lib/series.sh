@@ -186,8 +186,12 @@ check_bisect() {
 		(
 			WT=$BISECT_WT
 			KBUILD=$(build_dir bisect)
+			# Configured again at each patch, for the options it
+			# defines (CONFIG_PARTIAL): kbuild rebuilds only what
+			# they change.
+			export SELFTESTS_PARTIAL=1 CONFIG_PARTIAL=1
+			rm -f "$KBUILD/.config"
 			build_kernel >/dev/null || exit 1
-			export SELFTESTS_PARTIAL=1
 			if grep -q '^tools/testing/selftests/bpf/' <<<"$touched"; then
 				if [[ -n $(selftests_files "$WT/tools/testing/selftests/bpf") ]]; then
 					log "bisect: building the selftests"
