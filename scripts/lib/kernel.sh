@@ -72,12 +72,17 @@ cmd_config() {
 # options no Kconfig file of $WT defines yet (CONFIG_WIREGUARD_BPF before
 # its patch) are skipped, and said so.
 config_verify() {
-	local line opt val bad=0
+	local line opt val bad=0 sym
+	local -A defined=()
+	if [[ -n ${CONFIG_PARTIAL:-} ]]; then
+		while read -r _ sym _; do
+			defined[$sym]=1
+		done < <(git -C "$WT" grep -hE '^[[:space:]]*(menu)?config[[:space:]]+[A-Za-z0-9_]+[[:space:]]*$' -- '*Kconfig*')
+	fi
 	while IFS= read -r line; do
 		[[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]] || continue
 		opt=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-		if [[ -n ${CONFIG_PARTIAL:-} ]] &&
-			! git -C "$WT" grep -qE "^(menu)?config ${opt#CONFIG_}\$" -- '*Kconfig*'; then
+		if [[ -n ${CONFIG_PARTIAL:-} && -z ${defined[${opt#CONFIG_}]:-} ]]; then
 			log "config: $opt is not defined yet, skipped"
 			continue
 		fi
