@@ -247,29 +247,27 @@ static struct bpfwg *open_object(const char *object, void **elf,
  * untagged: warn where that can happen, on a NIC with rx VLAN offload on
  * and on any veth, whose peer's tx VLAN offload decides.
  */
-static bool vlan_meta(const struct args *args, const __u64 *features, int i)
+static bool vlan_meta(const struct args *args, const __u64 *features, int i,
+		      int fd)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
 	struct ifreq ifr = {};
 	bool veth = false, rxvlan = false;
 	const char *how;
-	int fd;
 
 	if ((args->hook == HOOK_XDP || args->hook == HOOK_XDP_NATIVE) &&
 	    !args->rss && (features[i] & NETDEV_XDP_RX_METADATA_VLAN_TAG))
 		return true;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", args->ifnames[i]);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", args->ifnames[i]);
 	ifr.ifr_data = (void *)&info;
 	if (!ioctl(fd, SIOCETHTOOL, &ifr))
 		veth = !strcmp(info.driver, "veth");
 	ifr.ifr_data = (void *)&ev;
 	if (!ioctl(fd, SIOCETHTOOL, &ifr))
 		rxvlan = ev.data & ETH_FLAG_RXVLAN;
-	close(fd);
 	how = args->rss ? "--rss" : hook_name(args->hook);
 	if (veth)
 		pr_warn("%s can take VLAN tags out of frames (its peer's tx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own. Use xdpnative%s or tc, or turn tx-vlan-offload off on the peer\n",
@@ -278,6 +276,32 @@ static bool vlan_meta(const struct args *args, const __u64 *features, int i)
 		pr_warn("%s can take VLAN tags out of frames (rx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own. Use tc, or 'ethtool -K %s rxvlan off'\n",
 			args->ifnames[i], how, args->ifnames[i]);
 	return false;
+}
+
+/*
+ * Which interfaces get their own xdp_wg_dev (vlan_meta()), in
+ * dp->dev_bound: the number of those that do not, which the shared xdp_wg
+ * serves.
+ */
+static int pick_devs(struct datapath *dp, const struct args *args)
+{
+	__u64 features[MAX_IFACES] = {};
+	int err, fd, i, shared = 0;
+
+	if (args->hook == HOOK_TC || args->rss_only)
+		return args->n_ifaces;
+	err = nl_xdp_rx_metadata(args->ifindexes, args->n_ifaces, features);
+	if (err)
+		pr_warn("asking the drivers about XDP RX metadata (netdev netlink family) failed: %s\n",
+			strerror(-err));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (i = 0; i < args->n_ifaces; i++) {
+		dp->dev_bound[i] = vlan_meta(args, features, i, fd);
+		shared += !dp->dev_bound[i];
+	}
+	if (fd >= 0)
+		close(fd);
+	return shared;
 }
 
 /* An xdp_wg_dev for interface @i, in a second object sharing every map. */
@@ -317,21 +341,14 @@ static int load_dev(struct datapath *dp, const struct args *args,
 	return err;
 }
 
-/* The xdp_wg_dev of the interfaces vlan_meta() picks. */
+/* The xdp_wg_dev of the interfaces pick_devs() picked. */
 static int load_devs(struct datapath *dp, const struct args *args,
 		     const char *object)
 {
-	__u64 features[MAX_IFACES] = {};
-	int err, i;
+	int i;
 
-	if (args->hook == HOOK_TC || args->rss_only)
-		return 0;
-	err = nl_xdp_rx_metadata(args->ifindexes, args->n_ifaces, features);
-	if (err)
-		pr_warn("asking the drivers about XDP RX metadata (netdev netlink family) failed: %s\n",
-			strerror(-err));
 	for (i = 0; i < args->n_ifaces; i++) {
-		if (!vlan_meta(args, features, i))
+		if (!dp->dev_bound[i])
 			continue;
 		if (load_dev(dp, args, object, i))
 			return -1;
@@ -345,7 +362,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 		  const char *object)
 {
 	struct bpfwg_config *cfg;
-	int err;
+	int err, shared;
 
 	memset(dp, 0, sizeof(*dp));
 	dp->n_cpus = libbpf_num_possible_cpus();
@@ -356,6 +373,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	dp->skel = open_object(object, &dp->elf, &dp->elf_size);
 	if (!dp->skel || check_kfuncs())
 		return -1;
+	shared = pick_devs(dp, args);
 
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
@@ -379,10 +397,11 @@ int datapath_open(struct datapath *dp, const struct args *args,
 				  args->hook == HOOK_TC);
 	/* With --rss, the RSS programs run on the interfaces and the
 	 * datapath in the cpumap entries they redirect into; with
-	 * --rss-only, no datapath at all.
+	 * --rss-only, no datapath at all. xdp_wg serves the interfaces
+	 * without an xdp_wg_dev of their own: verified only if there is one.
 	 */
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg,
-				  args->hook != HOOK_TC && !args->rss);
+				  args->hook != HOOK_TC && !args->rss && shared);
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg_dev, false);
 	bpf_program__set_autoload(dp->skel->progs.xdp_wg_cpumap,
 				  args->rss && !args->rss_only);

@@ -21,6 +21,7 @@ struct datapath {
 	 * the VLAN tags it strips, in objects sharing the maps of skel
 	 */
 	struct bpfwg *dev[MAX_IFACES];
+	bool dev_bound[MAX_IFACES];
 	/* --rss: one object, or one per interface for rx_hash (device-bound) */
 	struct rss *rss[MAX_IFACES];
 	int n_rss;
