@@ -7,7 +7,13 @@
  *   wg-encrypt:   the same lookups, encryption of --wg-len bytes of inner
  *                 packet and the outer header update;
  *   wg-roundtrip: wg-encrypt, then decryption by the other device (device
- *                 by ifindex, peer by receiver index).
+ *                 by ifindex, peer by receiver index);
+ *   wg-encrypt-frags, wg-roundtrip-frags: the same on a multi-buffer frame,
+ *                 the message header and the first 16 bytes of plaintext
+ *                 in its linear part, the rest in a frag;
+ *   wg-aead:      the baseline, no WireGuard: the ChaCha20-Poly1305
+ *                 encryption wg-encrypt does, by the kernel's library
+ *                 alone (bpf_testmod's kfunc), on a linear buffer.
  * A failed iteration fails the benchmark. Their side effects are the
  * native path's: B's new handshake 15 s into a wg-encrypt run that A did
  * not answer, A's keepalives every 10 s, a roam of A's endpoint on the
@@ -22,6 +28,7 @@
 #include "bench_bpf_timing.h"
 #include "bpf_util.h"
 #include "network_helpers.h"
+#include "testing_helpers.h"
 #include "wg_bench.skel.h"
 
 #define WG_HDR_LEN	16
@@ -36,6 +43,8 @@ static struct wg_ctx {
 	int prog_fd;
 	__u8 *frame;
 	__u32 frame_len;
+	__u32 linear_len;	/* of a multi-buffer frame; 0: linear */
+	bool testmod;
 } ctx;
 
 static struct wg_args {
@@ -194,9 +203,12 @@ static void wg_frame(void)
 
 static int wg_run(void)
 {
+	struct xdp_md md = { .data_end = ctx.linear_len };
 	LIBBPF_OPTS(bpf_test_run_opts, topts,
 		    .data_in = ctx.frame,
 		    .data_size_in = ctx.frame_len,
+		    .ctx_in = ctx.linear_len ? &md : NULL,
+		    .ctx_size_in = ctx.linear_len ? sizeof(md) : 0,
 		    .repeat = 1);
 	int err;
 
@@ -210,11 +222,24 @@ static void wg_run_once(void *unused __always_unused)
 		__atomic_add_fetch(&ctx.skel->bss->errors, 1, __ATOMIC_RELAXED);
 }
 
-static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel))
+static void wg_unload_testmod(void)
+{
+	unload_bpf_testmod(false);
+}
+
+static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel), bool frags)
 {
 	int err, tries;
 
 	setup_libbpf();
+	if (ctx.testmod) {
+		if (load_bpf_testmod(false)) {
+			fprintf(stderr, "%s needs bpf_testmod.ko (run from the BPF selftests' directory)\n",
+				env.bench_name);
+			exit(1);
+		}
+		atexit(wg_unload_testmod);
+	}
 	wg_topology();
 	ctx.skel = wg_bench__open_and_load();
 	if (!ctx.skel) {
@@ -227,6 +252,9 @@ static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel))
 	memcpy(ctx.skel->bss->addr_b, (__u8[]){ 10, 0, 0, 2 }, 4);
 	ctx.skel->bss->inner_len = args.len;
 	wg_frame();
+	if (frags)
+		ctx.linear_len = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr) +
+				 WG_HDR_LEN + 16;
 	ctx.prog_fd = bpf_program__fd(prog(ctx.skel));
 
 	/* One untimed run must succeed: B's keypair may still be on its way. */
@@ -258,19 +286,40 @@ static struct bpf_program *prog_roundtrip(struct wg_bench *skel)
 	return skel->progs.wg_roundtrip;
 }
 
+static struct bpf_program *prog_aead(struct wg_bench *skel)
+{
+	return skel->progs.wg_aead;
+}
+
 static void wg_setup_lookup(void)
 {
-	wg_setup(prog_lookup);
+	wg_setup(prog_lookup, false);
 }
 
 static void wg_setup_encrypt(void)
 {
-	wg_setup(prog_encrypt);
+	wg_setup(prog_encrypt, false);
 }
 
 static void wg_setup_roundtrip(void)
 {
-	wg_setup(prog_roundtrip);
+	wg_setup(prog_roundtrip, false);
+}
+
+static void wg_setup_encrypt_frags(void)
+{
+	wg_setup(prog_encrypt, true);
+}
+
+static void wg_setup_roundtrip_frags(void)
+{
+	wg_setup(prog_roundtrip, true);
+}
+
+static void wg_setup_aead(void)
+{
+	ctx.testmod = true;
+	wg_setup(prog_aead, false);
 }
 
 static void *wg_producer(void *unused)
@@ -312,3 +361,7 @@ static void wg_report_final(struct bench_res res[], int res_cnt)
 const struct bench bench_wg_lookup = WG_BENCH("wg-lookup", wg_setup_lookup);
 const struct bench bench_wg_encrypt = WG_BENCH("wg-encrypt", wg_setup_encrypt);
 const struct bench bench_wg_roundtrip = WG_BENCH("wg-roundtrip", wg_setup_roundtrip);
+const struct bench bench_wg_encrypt_frags = WG_BENCH("wg-encrypt-frags", wg_setup_encrypt_frags);
+const struct bench bench_wg_roundtrip_frags = WG_BENCH("wg-roundtrip-frags",
+						       wg_setup_roundtrip_frags);
+const struct bench bench_wg_aead = WG_BENCH("wg-aead", wg_setup_aead);

@@ -178,6 +178,27 @@ out:
 	return;
 }
 
+/*
+ * A forgets B (the peer removed and added again): the next ping starts a
+ * handshake, whose initiation B sees; no cookie is needed without load.
+ */
+static void test_handshake(struct wg_tunnel *skel)
+{
+	__u64 init = skel->bss->msgs[WG_INIT];
+	__u64 cookie = skel->bss->msgs[WG_COOKIE];
+	__u64 bad = skel->bss->msgs[0];
+
+	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/b.pub) remove", NS_A, keydir);
+	if (!ASSERT_OK(wg_set_peer_b(under4.b), "re-add peer"))
+		return;
+	ping_through(skel, "10.0.0.2");
+	ASSERT_GE(skel->bss->msgs[WG_INIT] - init, 1, "initiations");
+	ASSERT_EQ(skel->bss->msgs[WG_COOKIE] - cookie, 0, "cookie replies");
+	ASSERT_EQ(skel->bss->msgs[0] - bad, 0, "malformed");
+out:
+	return;
+}
+
 /* Checksums, to build the frames B's kernel must accept. */
 static __u32 csum_add(__u32 sum, const void *buf, size_t len)
 {
@@ -1119,6 +1140,17 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 
 	if (!dec_session(k, outer->a, inner, 39))
 		return;
+	/*
+	 * A's endpoint for B moved to B's address of the other family: the
+	 * message decrypted next, by BPF, is what brings it back.
+	 */
+	snprintf(want, sizeof(want), outer->family == AF_INET ? "%s:%d" : "[%s]:%d",
+		 outer->b, WG_PORT);
+	if (!ASSERT_OK(wg_set_peer_b(outer->family == AF_INET ? under6.b : under4.b),
+		       "endpoint elsewhere") ||
+	    !ASSERT_OK(wg_show(NS_A, 'b', "endpoints", endpoint, sizeof(endpoint)), "endpoint") ||
+	    !ASSERT_NEQ(strcmp(endpoint, want), 0, "not there yet"))
+		return;
 	ASSERT_OK(wg_transfer(NS_A, 'b', &rx0, &tx0), "wg show");
 	ret = dec_native(k, inner, 40);
 	if (!ASSERT_GT(ret, 0, "decrypt"))
@@ -1128,8 +1160,6 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	len = k->bss->frame_len;
 	ASSERT_EQ(rx1 - rx0, len - msg_off, "rx bytes");
 	/* A follows B to the address the message came from. */
-	snprintf(want, sizeof(want), outer->family == AF_INET ? "%s:%d" : "[%s]:%d",
-		 outer->b, WG_PORT);
 	if (ASSERT_OK(wg_show(NS_A, 'b', "endpoints", endpoint, sizeof(endpoint)), "endpoint"))
 		ASSERT_STREQ(endpoint, want, "roamed");
 	memcpy(frame, k->bss->frame, len);
@@ -1848,7 +1878,57 @@ out:
 	attach_xdp(NS_A, k->progs.xdp_decrypt);
 }
 
-/* Fixed namespace and device names: serial. */
+enum a_hook { A_NONE, A_XDP, A_TC };
+
+/*
+ * The state every subtest starts from, whatever the one before it did or
+ * failed to undo: both wg0 up at the default MTU, each one's endpoint for
+ * the other on the IPv4 underlay, no persistent keepalive, B counting
+ * messages in XDP, A's veth0 with nothing, xdp_decrypt or tc_decrypt
+ * (@hook), decrypting. Keypairs are left as they are: a subtest that needs
+ * a handshake or a fresh keypair makes one.
+ */
+static bool fixture(struct wg_tunnel *skel, struct wg_kfuncs *k, enum a_hook hook)
+{
+	struct nstoken *tok;
+	int err;
+
+	k->bss->dec_mode = DEC_DECRYPT;
+	encrypt_ns = NS_A;
+	encrypt_ifindex = 0;
+	inner_tos = 0;
+	dec_tc = hook == A_TC;
+	if (!ASSERT_OK(jumbo(false), "default MTU"))
+		return false;
+	SYS(fail, "ip -n %s link set wg0 up && ip -n %s link set wg0 up", NS_A, NS_B);
+	SYS(fail, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 0",
+	    NS_B, keydir);
+	SYS_NOFAIL("ip -n %s qdisc del dev veth0 clsact", NS_A);
+	if (!ASSERT_OK(wg_set_peer_b(under4.b), "A's endpoint for B") ||
+	    !ASSERT_OK(wg_set_peer_a(under4.a), "B's endpoint for A") ||
+	    attach_xdp(NS_B, skel->progs.wg_count))
+		return false;
+	switch (hook) {
+	case A_XDP:
+		return !attach_xdp(NS_A, k->progs.xdp_decrypt);
+	case A_TC:
+		return !xdp_to_tc(NS_A, k->progs.tc_decrypt);
+	default:
+		tok = open_netns(NS_A);
+		if (!ASSERT_OK_PTR(tok, "open_netns"))
+			return false;
+		err = bpf_xdp_detach(if_nametoindex("veth0"), 0, NULL);
+		close_netns(tok);
+		return ASSERT_OK(err, "bpf_xdp_detach");
+	}
+fail:
+	return false;
+}
+
+/*
+ * Fixed namespace and device names: serial. Each subtest starts from
+ * fixture(), and runs alone as well (-t wg_tunnel/NAME).
+ */
 void serial_test_wg_tunnel(void)
 {
 	struct netns_obj *ns_a = NULL, *ns_b = NULL;
@@ -1878,99 +1958,87 @@ void serial_test_wg_tunnel(void)
 	    attach_xdp(NS_B, skel->progs.wg_count))
 		goto out;
 
-	if (test__start_subtest("ipv4"))
+	if (test__start_subtest("ipv4") && fixture(skel, k, A_NONE))
 		ping_through(skel, "10.0.0.2");
-	if (test__start_subtest("ipv6"))
+	if (test__start_subtest("ipv6") && fixture(skel, k, A_NONE))
 		ping_through(skel, "fd00::2");
-	if (test__start_subtest("handshake")) {
-		/* B saw A's initiation; no cookie was needed without load. */
-		ping_through(skel, "10.0.0.2");
-		ASSERT_GE(skel->bss->msgs[WG_INIT], 1, "initiations");
-		ASSERT_EQ(skel->bss->msgs[WG_COOKIE], 0, "cookie replies");
-		ASSERT_EQ(skel->bss->msgs[0], 0, "malformed");
-	}
-	if (test__start_subtest("encrypt_xdp_4in4"))
+	if (test__start_subtest("handshake") && fixture(skel, k, A_NONE))
+		test_handshake(skel);
+	if (test__start_subtest("encrypt_xdp_4in4") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, true, &under4, &over4);
-	if (test__start_subtest("encrypt_xdp_6in4"))
+	if (test__start_subtest("encrypt_xdp_6in4") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, true, &under4, &over6);
-	if (test__start_subtest("encrypt_tc_4in4"))
+	if (test__start_subtest("encrypt_tc_4in4") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, false, &under4, &over4);
-	if (test__start_subtest("encrypt_tc_6in4"))
+	if (test__start_subtest("encrypt_tc_6in4") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, false, &under4, &over6);
-	if (test__start_subtest("encrypt_xdp_4in6"))
+	if (test__start_subtest("encrypt_xdp_4in6") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, true, &under6, &over4);
-	if (test__start_subtest("encrypt_xdp_6in6"))
+	if (test__start_subtest("encrypt_xdp_6in6") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, true, &under6, &over6);
-	if (test__start_subtest("encrypt_tc_4in6"))
+	if (test__start_subtest("encrypt_tc_4in6") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, false, &under6, &over4);
-	if (test__start_subtest("encrypt_tc_6in6"))
+	if (test__start_subtest("encrypt_tc_6in6") && fixture(skel, k, A_NONE))
 		test_encrypt(skel, k, false, &under6, &over6);
-	if (!ASSERT_OK(wg_set_peer_b(under4.b), "endpoint"))
-		goto out;
-	if (test__start_subtest("padding"))
+	if (test__start_subtest("padding") && fixture(skel, k, A_NONE))
 		test_padding(skel, k);
-	if (test__start_subtest("padding_zeroes"))
+	if (test__start_subtest("padding_zeroes") && fixture(skel, k, A_NONE))
 		test_padding_zeroes(skel, k);
-	if (test__start_subtest("device_down"))
+	if (test__start_subtest("device_down") && fixture(skel, k, A_NONE))
 		test_device_down(skel, k);
-	if (test__start_subtest("counters_concurrent"))
+	if (test__start_subtest("counters_concurrent") && fixture(skel, k, A_NONE))
 		test_counters(skel, k);
-	if (test__start_subtest("encrypt_xdp_frags"))
+	if (test__start_subtest("encrypt_xdp_frags") && fixture(skel, k, A_NONE))
 		test_encrypt_frags(skel, k);
-	if (test__start_subtest("encrypt_tc_paged_cloned"))
+	if (test__start_subtest("encrypt_tc_paged_cloned") && fixture(skel, k, A_NONE))
 		test_encrypt_tc_paged(skel, k);
-	if (test__start_subtest("encrypt_bounds"))
+	if (test__start_subtest("encrypt_bounds") && fixture(skel, k, A_NONE))
 		test_encrypt_bounds(k);
-	if (test__start_subtest("lookup_netns"))
+	if (test__start_subtest("lookup_netns") && fixture(skel, k, A_NONE))
 		test_lookup(k);
-	if (test__start_subtest("no_keypair"))
+	if (test__start_subtest("no_keypair") && fixture(skel, k, A_NONE))
 		test_no_keypair(skel, k);
-	if (test__start_subtest("misses"))
+	if (test__start_subtest("misses") && fixture(skel, k, A_NONE))
 		test_misses(skel, k);
-	if (attach_xdp(NS_A, k->progs.xdp_decrypt))
-		goto out;
-	if (test__start_subtest("decrypt_xdp_4in4"))
+	if (test__start_subtest("decrypt_xdp_4in4") && fixture(skel, k, A_XDP))
 		test_decrypt(k, &under4, &over4);
-	if (test__start_subtest("decrypt_xdp_6in4"))
+	if (test__start_subtest("decrypt_xdp_6in4") && fixture(skel, k, A_XDP))
 		test_decrypt(k, &under4, &over6);
-	if (test__start_subtest("decrypt_xdp_4in6"))
+	if (test__start_subtest("decrypt_xdp_4in6") && fixture(skel, k, A_XDP))
 		test_decrypt(k, &under6, &over4);
-	if (test__start_subtest("decrypt_xdp_6in6"))
+	if (test__start_subtest("decrypt_xdp_6in6") && fixture(skel, k, A_XDP))
 		test_decrypt(k, &under6, &over6);
-	if (test__start_subtest("decrypt_ecn_4in4"))
+	if (test__start_subtest("decrypt_ecn_4in4") && fixture(skel, k, A_XDP))
 		test_decrypt_ecn(k, &under4, &over4);
-	if (test__start_subtest("decrypt_ecn_6in6"))
+	if (test__start_subtest("decrypt_ecn_6in6") && fixture(skel, k, A_XDP))
 		test_decrypt_ecn(k, &under6, &over6);
-	if (test__start_subtest("decrypt_eproto"))
+	if (test__start_subtest("decrypt_eproto") && fixture(skel, k, A_XDP))
 		test_decrypt_eproto(k);
-	if (test__start_subtest("decrypt_xdp_frags"))
+	if (test__start_subtest("decrypt_xdp_frags") && fixture(skel, k, A_XDP))
 		test_decrypt_frags(k);
-	if (test__start_subtest("decrypt_window"))
+	if (test__start_subtest("decrypt_window") && fixture(skel, k, A_XDP))
 		test_decrypt_window(k);
-	if (test__start_subtest("deliver_xdp_4in4"))
+	if (test__start_subtest("deliver_xdp_4in4") && fixture(skel, k, A_XDP))
 		test_deliver(k, &over4);
-	if (test__start_subtest("deliver_xdp_6in4"))
+	if (test__start_subtest("deliver_xdp_6in4") && fixture(skel, k, A_XDP))
 		test_deliver(k, &over6);
-	if (xdp_to_tc(NS_A, k->progs.tc_decrypt))
-		goto out;
-	dec_tc = true;
-	if (test__start_subtest("decrypt_tc_4in4"))
+	if (test__start_subtest("decrypt_tc_4in4") && fixture(skel, k, A_TC))
 		test_decrypt(k, &under4, &over4);
-	if (test__start_subtest("decrypt_tc_6in4"))
+	if (test__start_subtest("decrypt_tc_6in4") && fixture(skel, k, A_TC))
 		test_decrypt(k, &under4, &over6);
-	if (test__start_subtest("decrypt_tc_4in6"))
+	if (test__start_subtest("decrypt_tc_4in6") && fixture(skel, k, A_TC))
 		test_decrypt(k, &under6, &over4);
-	if (test__start_subtest("decrypt_tc_6in6"))
+	if (test__start_subtest("decrypt_tc_6in6") && fixture(skel, k, A_TC))
 		test_decrypt(k, &under6, &over6);
-	if (test__start_subtest("decrypt_tc_paged"))
+	if (test__start_subtest("decrypt_tc_paged") && fixture(skel, k, A_TC))
 		test_decrypt_tc_paged(k);
-	if (test__start_subtest("decrypt_tc_cloned"))
+	if (test__start_subtest("decrypt_tc_cloned") && fixture(skel, k, A_TC))
 		test_decrypt_tc_cloned(k);
-	if (test__start_subtest("keepalive_allowedips"))
+	if (test__start_subtest("keepalive_allowedips") && fixture(skel, k, A_TC))
 		test_keepalive_allowedips(k);
-	if (test__start_subtest("rekey"))
+	if (test__start_subtest("rekey") && fixture(skel, k, A_TC))
 		test_rekey(k);
-	if (test__start_subtest("teardown"))
+	if (test__start_subtest("teardown") && fixture(skel, k, A_TC))
 		test_teardown(k);
 out:
 	netns_free(ns_b);
