@@ -222,8 +222,11 @@ static void wg_run_once(void *unused __always_unused)
 		__atomic_add_fetch(&ctx.skel->bss->errors, 1, __ATOMIC_RELAXED);
 }
 
+/* The programs first: while one is loaded, it holds the module. */
 static void wg_unload_testmod(void)
 {
+	wg_bench__destroy(ctx.skel);
+	ctx.skel = NULL;
 	unload_bpf_testmod(false);
 }
 
@@ -233,6 +236,8 @@ static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel), bool fr
 
 	setup_libbpf();
 	if (ctx.testmod) {
+		/* As test_progs does: a copy left loaded goes first. */
+		unload_bpf_testmod(false);
 		if (load_bpf_testmod(false)) {
 			fprintf(stderr, "%s needs bpf_testmod.ko (run from the BPF selftests' directory)\n",
 				env.bench_name);

@@ -1903,7 +1903,7 @@ static bool fixture(struct wg_tunnel *skel, struct wg_kfuncs *k, enum a_hook hoo
 	SYS(fail, "ip -n %s link set wg0 up && ip -n %s link set wg0 up", NS_A, NS_B);
 	SYS(fail, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 0",
 	    NS_B, keydir);
-	SYS_NOFAIL("ip -n %s qdisc del dev veth0 clsact", NS_A);
+	SYS_NOFAIL("tc -n %s qdisc del dev veth0 clsact", NS_A);
 	if (!ASSERT_OK(wg_set_peer_b(under4.b), "A's endpoint for B") ||
 	    !ASSERT_OK(wg_set_peer_a(under4.a), "B's endpoint for A") ||
 	    attach_xdp(NS_B, skel->progs.wg_count))
