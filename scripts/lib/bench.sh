@@ -102,8 +102,10 @@ bench_svg() {
 }
 
 # kfunc_table RAW: Markdown, the kfunc micro-benchmark's median ns per
-# operation by inner length, and the share of wg-encrypt that wg-lookup's
-# lookups and references are (what RCU lifetimes could save at most).
+# operation by inner length, the share of wg-encrypt that wg-lookup's
+# lookups and references are (what RCU lifetimes could save at most), and
+# the share that is neither those nor the AEAD (wg-aead): the kfunc's own
+# work (scatterlist, nonce, counters, timers, FPU).
 kfunc_table() {
 	awk -v lens="${KFUNC_LENS[*]}" "$BENCH_AWK_HEADER"'
 	$1 == "kfunc" && $2 == "clock" { next }
@@ -124,6 +126,13 @@ kfunc_table() {
 		for (i = 1; i <= nl; i++) {
 			e = ns["wg-encrypt", len[i]]
 			printf " %s |", (e > 0 ? sprintf("%.0f%%", 100 * look / e) : "-")
+		}
+		printf "\n"
+		printf "| the kfunc layer (wg-encrypt less wg-lookup and wg-aead), share of wg-encrypt |"
+		for (i = 1; i <= nl; i++) {
+			e = ns["wg-encrypt", len[i]]
+			a = ns["wg-aead", len[i]]
+			printf " %s |", (e > 0 && a > 0 ? sprintf("%.0f%%", 100 * (e - look - a) / e) : "-")
 		}
 		printf "\n"
 	}' "$1"
@@ -302,7 +311,10 @@ cmd_bench() {
 		echo "median of about 200 batches. wg-lookup: device by ifindex and peer by"
 		echo "AllowedIPs, both put (-p2: on both vCPUs at once); wg-encrypt: the"
 		echo "same, encryption and the outer header update; wg-roundtrip: B's"
-		echo "wg-encrypt, then A's decryption (device, peer by receiver index)."
+		echo "wg-encrypt, then A's decryption (device, peer by receiver index);"
+		echo "-frags: the same on a multi-buffer frame (the message's head in the"
+		echo "linear part, the rest in a frag); wg-aead: the baseline, the same"
+		echo "ChaCha20-Poly1305 encryption by the kernel's library alone, no kfunc."
 		echo
 		kfunc_table "$raw"
 	} >"$out/latest.md"

@@ -45,6 +45,8 @@ static struct wg_ctx {
 	__u32 frame_len;
 	__u32 linear_len;	/* of a multi-buffer frame; 0: linear */
 	bool testmod;
+	bool stop;		/* the producers: stop running the program */
+	int producers;		/* running */
 } ctx;
 
 static struct wg_args {
@@ -222,9 +224,15 @@ static void wg_run_once(void *unused __always_unused)
 		__atomic_add_fetch(&ctx.skel->bss->errors, 1, __ATOMIC_RELAXED);
 }
 
-/* The programs first: while one is loaded, it holds the module. */
+/*
+ * At exit, the producers still run: they stop, then the programs go, as
+ * while one is loaded it holds the module, then the module.
+ */
 static void wg_unload_testmod(void)
 {
+	__atomic_store_n(&ctx.stop, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&ctx.producers, __ATOMIC_SEQ_CST))
+		usleep(1000);
 	wg_bench__destroy(ctx.skel);
 	ctx.skel = NULL;
 	unload_bpf_testmod(false);
@@ -329,8 +337,10 @@ static void wg_setup_aead(void)
 
 static void *wg_producer(void *unused)
 {
-	while (true)
+	__atomic_add_fetch(&ctx.producers, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&ctx.stop, __ATOMIC_SEQ_CST))
 		wg_run_once(NULL);
+	__atomic_sub_fetch(&ctx.producers, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
