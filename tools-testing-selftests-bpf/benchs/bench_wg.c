@@ -205,14 +205,17 @@ static void wg_frame(void)
 
 static int wg_run(void)
 {
-	struct xdp_md md = { .data_end = ctx.linear_len };
 	LIBBPF_OPTS(bpf_test_run_opts, topts,
 		    .data_in = ctx.frame,
 		    .data_size_in = ctx.frame_len,
-		    .ctx_in = ctx.linear_len ? &md : NULL,
-		    .ctx_size_in = ctx.linear_len ? sizeof(md) : 0,
 		    .repeat = 1);
+	struct xdp_md md = { .data_end = ctx.linear_len };
 	int err;
+
+	if (ctx.linear_len) {
+		topts.ctx_in = &md;
+		topts.ctx_size_in = sizeof(md);
+	}
 
 	err = bpf_prog_test_run_opts(ctx.prog_fd, &topts);
 	return err ?: (int)topts.retval;
@@ -247,7 +250,7 @@ static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel), bool fr
 		/* As test_progs does: a copy left loaded goes first. */
 		unload_bpf_testmod(false);
 		if (load_bpf_testmod(false)) {
-			fprintf(stderr, "%s needs bpf_testmod.ko (run from the BPF selftests' directory)\n",
+			fprintf(stderr, "%s: no bpf_testmod.ko here (the BPF selftests' directory)\n",
 				env.bench_name);
 			exit(1);
 		}
