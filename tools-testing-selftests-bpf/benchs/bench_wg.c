@@ -250,7 +250,7 @@ static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel), bool fr
 		/* As test_progs does: a copy left loaded goes first. */
 		unload_bpf_testmod(false);
 		if (load_bpf_testmod(false)) {
-			fprintf(stderr, "%s: no bpf_testmod.ko here (the BPF selftests' directory)\n",
+			fprintf(stderr, "%s: no bpf_testmod.ko here (run in selftests/bpf)\n",
 				env.bench_name);
 			exit(1);
 		}
