@@ -10,10 +10,9 @@
  *                 by ifindex, peer by receiver index);
  *   wg-encrypt-frags, wg-roundtrip-frags: the same on a multi-buffer frame,
  *                 the message header and the first 16 bytes of plaintext
- *                 in its linear part, the rest in a frag;
- *   wg-aead:      the baseline, no WireGuard: the ChaCha20-Poly1305
- *                 encryption wg-encrypt does, by the kernel's library
- *                 alone (bpf_testmod's kfunc), on a linear buffer.
+ *                 in its linear part, the rest in a frag.
+ * The same AEAD work without the kfuncs is the benchmark of the library's
+ * KUnit test (lib/crypto/tests, CONFIG_CRYPTO_LIB_BENCHMARK).
  * A failed iteration fails the benchmark. Their side effects are the
  * native path's: B's new handshake 15 s into a wg-encrypt run that A did
  * not answer, A's keepalives every 10 s, a roam of A's endpoint on the
@@ -28,7 +27,6 @@
 #include "bench_bpf_timing.h"
 #include "bpf_util.h"
 #include "network_helpers.h"
-#include "testing_helpers.h"
 #include "wg_bench.skel.h"
 
 #define WG_HDR_LEN	16
@@ -44,9 +42,6 @@ static struct wg_ctx {
 	__u8 *frame;
 	__u32 frame_len;
 	__u32 linear_len;	/* of a multi-buffer frame; 0: linear */
-	bool testmod;
-	bool stop;		/* the producers: stop running the program */
-	int producers;		/* running */
 } ctx;
 
 static struct wg_args {
@@ -227,35 +222,11 @@ static void wg_run_once(void *unused __always_unused)
 		__atomic_add_fetch(&ctx.skel->bss->errors, 1, __ATOMIC_RELAXED);
 }
 
-/*
- * At exit, the producers still run: they stop, then the programs go, as
- * while one is loaded it holds the module, then the module.
- */
-static void wg_unload_testmod(void)
-{
-	__atomic_store_n(&ctx.stop, true, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&ctx.producers, __ATOMIC_SEQ_CST))
-		usleep(1000);
-	wg_bench__destroy(ctx.skel);
-	ctx.skel = NULL;
-	unload_bpf_testmod(false);
-}
-
 static void wg_setup(struct bpf_program *(*prog)(struct wg_bench *skel), bool frags)
 {
 	int err, tries;
 
 	setup_libbpf();
-	if (ctx.testmod) {
-		/* As test_progs does: a copy left loaded goes first. */
-		unload_bpf_testmod(false);
-		if (load_bpf_testmod(false)) {
-			fprintf(stderr, "%s: no bpf_testmod.ko here (run in selftests/bpf)\n",
-				env.bench_name);
-			exit(1);
-		}
-		atexit(wg_unload_testmod);
-	}
 	wg_topology();
 	ctx.skel = wg_bench__open_and_load();
 	if (!ctx.skel) {
@@ -302,11 +273,6 @@ static struct bpf_program *prog_roundtrip(struct wg_bench *skel)
 	return skel->progs.wg_roundtrip;
 }
 
-static struct bpf_program *prog_aead(struct wg_bench *skel)
-{
-	return skel->progs.wg_aead;
-}
-
 static void wg_setup_lookup(void)
 {
 	wg_setup(prog_lookup, false);
@@ -332,18 +298,10 @@ static void wg_setup_roundtrip_frags(void)
 	wg_setup(prog_roundtrip, true);
 }
 
-static void wg_setup_aead(void)
-{
-	ctx.testmod = true;
-	wg_setup(prog_aead, false);
-}
-
 static void *wg_producer(void *unused)
 {
-	__atomic_add_fetch(&ctx.producers, 1, __ATOMIC_SEQ_CST);
-	while (!__atomic_load_n(&ctx.stop, __ATOMIC_SEQ_CST))
+	while (true)
 		wg_run_once(NULL);
-	__atomic_sub_fetch(&ctx.producers, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -382,4 +340,3 @@ const struct bench bench_wg_roundtrip = WG_BENCH("wg-roundtrip", wg_setup_roundt
 const struct bench bench_wg_encrypt_frags = WG_BENCH("wg-encrypt-frags", wg_setup_encrypt_frags);
 const struct bench bench_wg_roundtrip_frags = WG_BENCH("wg-roundtrip-frags",
 						       wg_setup_roundtrip_frags);
-const struct bench bench_wg_aead = WG_BENCH("wg-aead", wg_setup_aead);

@@ -13,8 +13,7 @@ LENS=${LENS:-"64 512 1420"}
 subtitle "wg-lookup, then on two CPUs at once"
 sudo ./bench -q -w"$WARMUP" -a wg-lookup | grep ' ns/op'
 sudo ./bench -q -w"$WARMUP" -p 2 -a wg-lookup | grep ' ns/op'
-# wg-aead needs bpf_testmod.ko here and the ChaCha20-Poly1305 library built in.
-for b in wg-encrypt wg-roundtrip wg-encrypt-frags wg-roundtrip-frags wg-aead; do
+for b in wg-encrypt wg-roundtrip wg-encrypt-frags wg-roundtrip-frags; do
 	subtitle "$b"
 	for len in $LENS; do
 		sudo ./bench -q -w"$WARMUP" -a "$b" --wg-len "$len" | grep ' ns/op'

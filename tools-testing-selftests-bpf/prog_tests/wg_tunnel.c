@@ -80,6 +80,18 @@ static int wg_set_peer_a(const char *endpoint)
 	return wg_set(NS_B, 'b', 'a', "10.0.0.1/32,fd00::1/128", endpoint);
 }
 
+/* A's endpoint for B alone: @addr, port @port. */
+static int wg_endpoint_b(const char *addr, int port)
+{
+	bool v6 = strchr(addr, ':');
+
+	SYS(fail, "ip netns exec %s wg set wg0 peer $(cat %s/b.pub) endpoint %s%s%s:%d",
+	    NS_A, keydir, v6 ? "[" : "", addr, v6 ? "]" : "", port);
+	return 0;
+fail:
+	return -1;
+}
+
 /*
  * B removes peer A and adds it again with @endpoint: B has no keypair for
  * A, and its next message to A comes after a new handshake.
@@ -968,13 +980,27 @@ static bool dec_wait(struct wg_kfuncs *k, __u32 count)
 }
 
 /* Inject @buf from B as is and return what xdp_decrypt made of it. */
+/*
+ * The frame in @buf injected on B's veth0, for A's program, which takes
+ * this message alone (by its nonce, where it has one): its result.
+ */
 static int dec_inject_raw(struct wg_kfuncs *k, const void *buf, size_t len)
 {
+	const __u8 *ip = (const __u8 *)buf + sizeof(struct ethhdr);
+	size_t off = sizeof(struct ethhdr) + 8 + 8;
 	__u32 count = k->bss->dec_count;
+	int ret = -1;
 
-	if (inject(NS_B, buf, len) || !dec_wait(k, count))
-		return -1;
-	return k->bss->dec_ret;
+	off += len > sizeof(struct ethhdr) && ip[0] >> 4 == 6 ? sizeof(struct ipv6hdr) :
+								sizeof(struct iphdr);
+	k->bss->want_nonce = 0;
+	if (len >= off + sizeof(k->bss->want_nonce))
+		memcpy(&k->bss->want_nonce, (const __u8 *)buf + off, sizeof(k->bss->want_nonce));
+	k->bss->match_nonce = 1;
+	if (!inject(NS_B, buf, len) && dec_wait(k, count))
+		ret = k->bss->dec_ret;
+	k->bss->match_nonce = 0;
+	return ret;
 }
 
 /*
@@ -992,6 +1018,20 @@ static void fix_outer_udp_csum(__u8 *buf, size_t len)
 	if (len >= sizeof(struct ethhdr) + iplen + sizeof(*udp) &&
 	    ntohs(udp->len) <= len - sizeof(struct ethhdr) - iplen)
 		udp_csum(ip, family, udp);
+}
+
+/* Until B's messages stop: none for 500 ms (at most 10 s). */
+static void dec_drain(struct wg_kfuncs *k)
+{
+	__u32 count;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		count = k->bss->dec_count;
+		usleep(500000);
+		if (k->bss->dec_count == count)
+			return;
+	}
 }
 
 /* dec_inject_raw() of @buf with its outer UDP checksum made whole first. */
@@ -1141,13 +1181,13 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	if (!dec_session(k, outer->a, inner, 39))
 		return;
 	/*
-	 * A's endpoint for B moved to B's address of the other family: the
-	 * message decrypted next, by BPF, is what brings it back.
+	 * A's endpoint for B moved to a port B does not listen on: the
+	 * message decrypted next, by BPF, is what brings it back. Whatever A
+	 * sends meanwhile (a keepalive) is lost, and B stays where it was.
 	 */
 	snprintf(want, sizeof(want), outer->family == AF_INET ? "%s:%d" : "[%s]:%d",
 		 outer->b, WG_PORT);
-	if (!ASSERT_OK(wg_set_peer_b(outer->family == AF_INET ? under6.b : under4.b),
-		       "endpoint elsewhere") ||
+	if (!ASSERT_OK(wg_endpoint_b(outer->b, WG_PORT + 1), "endpoint elsewhere") ||
 	    !ASSERT_OK(wg_show(NS_A, 'b', "endpoints", endpoint, sizeof(endpoint)), "endpoint") ||
 	    !ASSERT_NEQ(strcmp(endpoint, want), 0, "not there yet"))
 		return;
@@ -1401,10 +1441,12 @@ static void test_keepalive_allowedips(struct wg_kfuncs *k)
 	if (!dec_session(k, under4.a, &over4, 20))
 		return;
 	k->bss->keepalives = 0;
+	k->bss->take_keepalives = 1;
 	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 1",
 	    NS_B, keydir);
 	for (i = 0; i < 300 && !k->bss->keepalives; i++)
 		usleep(10000);
+	k->bss->take_keepalives = 0;
 	ASSERT_GT(k->bss->keepalives, 0, "keepalive decrypted to 0");
 	SYS(out, "ip netns exec %s wg set wg0 peer $(cat %s/a.pub) persistent-keepalive 0",
 	    NS_B, keydir);
@@ -1729,8 +1771,10 @@ static void test_decrypt_ecn(struct wg_kfuncs *k, const struct addrs *outer,
 /* Nonces behind the newest one that the replay window still accepts. */
 #define COUNTER_WINDOW_SIZE	(8192 - 64)
 
-/* The nonce of the message in frame @buf, of IP version 4. */
-/* The receiver index of a captured message: which keypair it is under. */
+/*
+ * The receiver index of the message in frame @buf, of IP version 4, as it
+ * is on the wire (little endian): which keypair it is under.
+ */
 static __u32 msg_receiver(const __u8 *buf)
 {
 	__u32 idx;
@@ -1739,6 +1783,7 @@ static __u32 msg_receiver(const __u8 *buf)
 	return idx;
 }
 
+/* The nonce of the message in frame @buf, of IP version 4. */
 static __u64 msg_nonce(const __u8 *buf)
 {
 	__u64 nonce;
@@ -1790,6 +1835,8 @@ static void test_decrypt_window(struct wg_kfuncs *k)
 	ASSERT_GT(dec_inject(k, last, last_len), 0, "newest nonce");
 	ASSERT_EQ(dec_inject(k, old, len), -EALREADY, "nonce behind the window");
 	ASSERT_OK(memcmp(k->bss->post, old, len), "left as it was");
+	/* What B still had queued is not the next subtest's message. */
+	dec_drain(k);
 }
 
 /*
@@ -1886,7 +1933,9 @@ enum a_hook { A_NONE, A_XDP, A_TC };
  * the other on the IPv4 underlay, no persistent keepalive, B counting
  * messages in XDP, A's veth0 with nothing, xdp_decrypt or tc_decrypt
  * (@hook), decrypting. Keypairs are left as they are: a subtest that needs
- * a handshake or a fresh keypair makes one.
+ * a handshake or a fresh keypair makes one. The programs' other inputs
+ * (.bss) are set by each subtest for itself. teardown deletes A's wg0: it
+ * runs last.
  */
 static bool fixture(struct wg_tunnel *skel, struct wg_kfuncs *k, enum a_hook hook)
 {
@@ -1894,6 +1943,8 @@ static bool fixture(struct wg_tunnel *skel, struct wg_kfuncs *k, enum a_hook hoo
 	int err;
 
 	k->bss->dec_mode = DEC_DECRYPT;
+	k->bss->take_keepalives = 0;
+	k->bss->match_nonce = 0;
 	encrypt_ns = NS_A;
 	encrypt_ifindex = 0;
 	inner_tos = 0;
@@ -1954,8 +2005,7 @@ void serial_test_wg_tunnel(void)
 	ns_b = netns_new(NS_B, false);
 	if (!ASSERT_OK_PTR(ns_a, NS_A) || !ASSERT_OK_PTR(ns_b, NS_B))
 		goto out;
-	if (!ASSERT_OK(setup_topology(), "topology") ||
-	    attach_xdp(NS_B, skel->progs.wg_count))
+	if (!ASSERT_OK(setup_topology(), "topology"))
 		goto out;
 
 	if (test__start_subtest("ipv4") && fixture(skel, k, A_NONE))

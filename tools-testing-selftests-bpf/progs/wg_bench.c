@@ -4,8 +4,7 @@
  * peer lookups, encryption, and encryption by B followed by decryption by
  * A of one data message in a frame user space built, in place. Encryption
  * does not parse the inner packet, so the loop encrypts the previous
- * ciphertext again; decryption gives the plaintext back. And the baseline:
- * the same ChaCha20-Poly1305 work by the kernel's library alone.
+ * ciphertext again; decryption gives the plaintext back.
  */
 #include <stdbool.h>
 #include <errno.h>
@@ -26,12 +25,7 @@ typedef __u32 u32;
 #include "wg_kfuncs.h"
 
 #define WG_HDR_LEN	16
-#define WG_TAG_LEN	16
-#define WG_MTU		1420
 #define MSG_OFF		(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr))
-
-/* bpf_testmod's: ChaCha20-Poly1305 of a linear buffer, the AEAD alone. */
-extern int bpf_kfunc_chacha20poly1305_encrypt(void *mem, int mem__sz, __u32 len) __ksym __weak;
 
 /* Set by user space: the two devices, the inner addresses and length. */
 __u32 ifindex_a, ifindex_b;
@@ -133,23 +127,6 @@ static __always_inline int decrypt(struct xdp_md *ctx)
 	return ret < 0 ? ret : 0;
 }
 
-/*
- * What bpf_xdp_wg_encrypt() does to --wg-len bytes without the kfunc
- * around it: the padded plaintext encrypted in place, the tag after it.
- */
-__u8 aead_buf[WG_MTU + WG_TAG_LEN];
-
-static __always_inline int aead(void)
-{
-	__u32 len = (inner_len + 15) & ~15U;
-
-	if (!bpf_ksym_exists(bpf_kfunc_chacha20poly1305_encrypt))
-		return -EOPNOTSUPP;
-	if (len > WG_MTU)
-		len = WG_MTU;
-	return bpf_kfunc_chacha20poly1305_encrypt(aead_buf, sizeof(aead_buf), len);
-}
-
 /* Frags: user space may give a frame whose message spans buffers. */
 SEC("xdp.frags")
 int wg_lookup(struct xdp_md *ctx)
@@ -167,12 +144,6 @@ SEC("xdp.frags")
 int wg_roundtrip(struct xdp_md *ctx)
 {
 	return BENCH_BPF_LOOP(encrypt(ctx) ?: decrypt(ctx), count_error(__bench_result));
-}
-
-SEC("xdp")
-int wg_aead(struct xdp_md *ctx)
-{
-	return BENCH_BPF_LOOP(aead(), count_error(__bench_result));
 }
 
 char _license[] SEC("license") = "GPL";

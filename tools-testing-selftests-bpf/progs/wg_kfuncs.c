@@ -146,8 +146,16 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
  * with bpf_xdp_wg_deliver(), at deliver_delta bytes after its start, after
  * its source address was flipped with deliver_spoof set. The device's
  * interface index is in dev_ifindex.
+ *
+ * What else B sends is passed to the stack untouched, so that a test sees
+ * the message it caused: keepalives (a message of a header and a tag)
+ * unless take_keepalives is set, and, while match_nonce is set, any
+ * message whose nonce is not want_nonce (the one a test injected).
  */
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS, DEC_DELIVER };
+
+__u32 take_keepalives, match_nonce;
+__u64 want_nonce;
 
 __u32 dec_mode;
 __u16 wg_port = 51820;
@@ -206,6 +214,19 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	return 0;
 }
 
+/*
+ * Whether the message is the one a test injected: want_nonce, or too short
+ * to have a nonce (B sends no such message, a test can).
+ */
+static __always_inline bool is_wanted(void *data, void *data_end, const struct wg_msg *m)
+{
+	__u64 *nonce = data + m->off + 8;
+
+	if (m->len < WG_HDR_LEN || (void *)(nonce + 1) > data_end)
+		return true;
+	return *nonce == want_nonce;
+}
+
 /* The source address of the inner packet at @off, flipped in its last byte. */
 static __always_inline void spoof(void *ctx, __u32 off)
 {
@@ -241,7 +262,9 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	struct wg_msg m;
 	__u32 n;
 
-	if (parse(data, data_end, &m) || dec_mode == DEC_PASS)
+	if (parse(data, data_end, &m) || dec_mode == DEC_PASS ||
+	    (m.len == WG_HDR_LEN + 16 && !take_keepalives) ||
+	    (match_nonce && !is_wanted(data, data_end, &m)))
 		return false;
 	dec_cloned = cloned;
 	dec_nonlinear = nonlinear;
