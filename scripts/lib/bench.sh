@@ -102,10 +102,8 @@ bench_svg() {
 }
 
 # kfunc_table RAW: Markdown, the kfunc micro-benchmark's median ns per
-# operation by inner length, the share of wg-encrypt that wg-lookup's
-# lookups and references are (what RCU lifetimes could save at most), and
-# the share that is neither those nor the AEAD (wg-aead): the kfunc's own
-# work (nonce, replay and key checks, counters, timers, FPU, headers).
+# operation by inner length, and the share of wg-encrypt that wg-lookup's
+# lookups and references are (what RCU lifetimes could save at most).
 kfunc_table() {
 	awk -v lens="${KFUNC_LENS[*]}" "$BENCH_AWK_HEADER"'
 	$1 == "kfunc" && $2 == "clock" { next }
@@ -126,14 +124,6 @@ kfunc_table() {
 		for (i = 1; i <= nl; i++) {
 			e = ns["wg-encrypt", len[i]]
 			printf " %s |", (e > 0 ? sprintf("%.0f%%", 100 * look / e) : "-")
-		}
-		printf "\n"
-		printf "| the rest of wg-encrypt (neither lookups nor AEAD), share; none: within the noise |"
-		for (i = 1; i <= nl; i++) {
-			e = ns["wg-encrypt", len[i]]
-			a = ns["wg-aead", len[i]]
-			r = e - look - a
-			printf " %s |", (e > 0 && a > 0 ? (r > 0 ? sprintf("%.0f%%", 100 * r / e) : "none") : "-")
 		}
 		printf "\n"
 	}' "$1"
@@ -314,9 +304,7 @@ cmd_bench() {
 		echo "same, encryption and the outer header update; wg-roundtrip: B's"
 		echo "wg-encrypt, then A's decryption (device, peer by receiver index);"
 		echo "-frags: the same on a multi-buffer frame (the message's head in the"
-		echo "linear part, the rest in a frag); wg-aead: the baseline, the"
-		echo "ChaCha20-Poly1305 library alone (the benchmark of its KUnit test, from"
-		echo "its MB/s; 16 bytes of associated data and a second buffer more)."
+		echo "linear part, the rest in a frag)."
 		echo
 		kfunc_table "$raw"
 	} >"$out/latest.md"

@@ -150,7 +150,8 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
  * What else B sends is passed to the stack untouched, so that a test sees
  * the message it caused: keepalives (a message of a header and a tag)
  * unless take_keepalives is set, and, while match_nonce is set, any
- * message whose nonce is not want_nonce (the one a test injected).
+ * message whose nonce is not want_nonce (the one a test injected; one too
+ * short to have a nonce is a test's: B sends none).
  */
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS, DEC_DELIVER };
 
@@ -176,6 +177,8 @@ __u32 buff_len;
 struct wg_msg {
 	__u32 nh, off, len;
 	__le32 idx;
+	bool has_nonce;
+	__u64 nonce;
 };
 
 /* Offset and length of a WireGuard data message to wg_port, if this is one. */
@@ -211,20 +214,10 @@ static __always_inline int parse(void *data, void *data_end, struct wg_msg *m)
 	m->off = (void *)type - data;
 	m->len = bpf_ntohs(udp->len) - 8;
 	m->idx = type[1];
+	m->has_nonce = (void *)(type + 4) <= data_end;
+	if (m->has_nonce)
+		m->nonce = *(__u64 *)(type + 2);
 	return 0;
-}
-
-/*
- * Whether the message is the one a test injected: want_nonce, or too short
- * to have a nonce (B sends no such message, a test can).
- */
-static __always_inline bool is_wanted(void *data, void *data_end, const struct wg_msg *m)
-{
-	__u64 *nonce = data + m->off + 8;
-
-	if (m->len < WG_HDR_LEN || (void *)(nonce + 1) > data_end)
-		return true;
-	return *nonce == want_nonce;
 }
 
 /* The source address of the inner packet at @off, flipped in its last byte. */
@@ -264,7 +257,7 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 
 	if (parse(data, data_end, &m) || dec_mode == DEC_PASS ||
 	    (m.len == WG_HDR_LEN + 16 && !take_keepalives) ||
-	    (match_nonce && !is_wanted(data, data_end, &m)))
+	    (match_nonce && m.has_nonce && m.len >= WG_HDR_LEN && m.nonce != want_nonce))
 		return false;
 	dec_cloned = cloned;
 	dec_nonlinear = nonlinear;
