@@ -222,8 +222,6 @@ static void test_handshake(struct wg_tunnel *skel)
 	ASSERT_GE(skel->bss->msgs[WG_INIT] - init, 1, "initiations");
 	ASSERT_EQ(skel->bss->msgs[WG_COOKIE] - cookie, 0, "cookie replies");
 	ASSERT_EQ(skel->bss->msgs[0] - bad, 0, "malformed");
-out:
-	return;
 }
 
 /* Checksums, to build the frames B's kernel must accept. */
