@@ -15,6 +15,22 @@ objects_match() {
 		"$TOP/scripts/host/bpf-objects-match" "$1/$name.bpf.o" "$1/$name.be.bpf.o"
 }
 
+# make_bpfwg_arm64 OUT: samples/bpf/bpfwg cross-built for aarch64 in OUT,
+# against the BTF of KBUILD's vmlinux, as README.md shows.
+make_bpfwg_arm64() {
+	mkdir -p "$1"
+	make -C "$WT/samples/bpf/bpfwg" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		CLANG=clang-19 VMLINUX_BTF="$KBUILD/vmlinux" OUTPUT="$1" -j"$JOBS" >"$1.log" 2>&1 || {
+		tail -n 20 "$1.log" >&2
+		log "bpfwg for arm64: the build failed (log: $1.log)"
+		return 1
+	}
+	readelf -h "$1/bpfwg" | grep -q 'Machine:.*AArch64' || {
+		log "bpfwg for arm64: $1/bpfwg is not an aarch64 executable"
+		return 1
+	}
+}
+
 # Explicit error checks: host_tests runs this in a condition, where set -e
 # does not apply.
 cross_arm64() {
@@ -23,18 +39,7 @@ cross_arm64() {
 		log "cross-arm64: no aarch64-linux-gnu-gcc or qemu-aarch64: run 'scripts/bpfwg setup'"
 		return 1
 	}
-	mkdir -p "$CROSS_ARM64"
-	make -C "$WT/samples/bpf/bpfwg" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-		CLANG=clang-19 VMLINUX_BTF="$KBUILD/vmlinux" OUTPUT="$CROSS_ARM64" -j"$JOBS" \
-		>"$CROSS_ARM64.log" 2>&1 || {
-		tail -n 20 "$CROSS_ARM64.log" >&2
-		log "cross-arm64: the build failed (log: $CROSS_ARM64.log)"
-		return 1
-	}
-	readelf -h "$CROSS_ARM64/bpfwg" | grep -q 'Machine:.*AArch64' || {
-		log "cross-arm64: $CROSS_ARM64/bpfwg is not an aarch64 executable"
-		return 1
-	}
+	make_bpfwg_arm64 "$CROSS_ARM64" || return 1
 	help=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$CROSS_ARM64/bpfwg" --help 2>&1) || {
 		printf '%s\n' "$help" >&2
 		log "cross-arm64: bpfwg --help failed under qemu-aarch64"

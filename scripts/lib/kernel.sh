@@ -2,14 +2,34 @@
 # apply, config, build: the patched worktree and its out-of-tree builds.
 # shellcheck shell=bash
 
-# Build directory of a configuration flavour: m (default), y (built-in), debug.
+# Build directory of a configuration flavour: m (default), y (built-in),
+# debug, arm64 (cross-built for the arm64 guest).
 build_dir() { echo "$CACHE/build-${1:-m}"; }
 FLAVOUR=${BPFWG_FLAVOUR:-m}
 KBUILD=$(build_dir "$FLAVOUR")
 
+# The architecture a build directory was configured for: x86 or arm64.
+kbuild_arch() { grep -qx 'CONFIG_ARM64=y' "${1:-$KBUILD}/.config" 2>/dev/null && echo arm64 || echo x86; }
+
+# make's compiler arguments for FLAVOUR: cross-compiling for arm64.
+cross_args() {
+	if [[ $FLAVOUR == arm64 ]]; then
+		printf '%s\n' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- "CC=ccache aarch64-linux-gnu-gcc"
+	else
+		printf '%s\n' "CC=ccache gcc"
+	fi
+}
+
+# The kernel image of build directory $1, which QEMU boots.
+kernel_image() {
+	[[ $(kbuild_arch "$1") == arm64 ]] && echo "$1/arch/arm64/boot/Image" ||
+		echo "$1/arch/x86/boot/bzImage"
+}
+
 kmake() {
-	make -C "$WT" O="$KBUILD" LOCALVERSION= CC="ccache gcc" HOSTCC="ccache gcc" \
-		-j"$JOBS" -s "$@"
+	local cross
+	mapfile -t cross < <(cross_args)
+	make -C "$WT" O="$KBUILD" LOCALVERSION= "${cross[@]}" HOSTCC="ccache gcc" -j"$JOBS" -s "$@"
 }
 
 # Reset the worktree to the base, keeping unchanged files' mtimes so that an
@@ -45,6 +65,8 @@ cmd_apply() {
 cmd_config() {
 	require_wt
 	local frags=("$TOP/scripts/config/bpfwg.config") arg
+	# The arm64 flavour (BPFWG_FLAVOUR=arm64, build_arm64): the virt machine.
+	[[ $FLAVOUR != arm64 ]] || frags+=("$TOP/scripts/config/arm64.config")
 	for arg in "$@"; do
 		case $arg in
 		"") ;;
@@ -104,7 +126,8 @@ build_kernel() {
 	if [[ ! -f $KBUILD/.config ]]; then
 		cmd_config "" || return 1
 	fi
-	kmake bzImage modules || { log "kernel build failed in $KBUILD"; return 1; }
+	kmake "$(basename "$(kernel_image "$KBUILD")")" modules ||
+		{ log "kernel build failed in $KBUILD"; return 1; }
 	rm -rf "$KBUILD/modroot"
 	kmake INSTALL_MOD_PATH="$KBUILD/modroot" modules_install >/dev/null ||
 		{ log "modules_install failed in $KBUILD"; return 1; }
@@ -113,6 +136,11 @@ build_kernel() {
 cmd_build() {
 	require_wt
 	require_tools gcc ccache clang-19 llc-19 pahole bison flex bc
+	if [[ $FLAVOUR == arm64 ]]; then
+		require_tools aarch64-linux-gnu-gcc
+		build_arm64
+		return
+	fi
 	timed kernel build_kernel
 	timed selftests build_selftests
 	timed samples build_samples
@@ -127,6 +155,21 @@ build_debug() {
 		cmd_config --debug
 		timed kernel-debug build_kernel
 		timed selftests-debug build_selftests
+	)
+}
+
+# The arm64 flavour (BPFWG_FLAVOUR=arm64), cross-built with Debian's toolchain,
+# that the test run's arm64 guest boots: its kernel, modules, the selftests,
+# and samples/bpf/bpfwg against its BTF (in KBUILD/bpfwg: samples/bpf of the
+# worktree holds the x86 one).
+build_arm64() {
+	(
+		FLAVOUR=arm64
+		KBUILD=$(build_dir arm64)
+		cmd_config
+		timed kernel-arm64 build_kernel
+		timed selftests-arm64 build_selftests
+		timed bpfwg-arm64 make_bpfwg_arm64 "$KBUILD/bpfwg"
 	)
 }
 
@@ -194,9 +237,11 @@ selftests_prune() {
 }
 
 selftests_make() {
+	local cross
+	mapfile -t cross < <(cross_args)
 	mkdir -p "$KBUILD/$2"
 	make -C "$WT/$1" O="$KBUILD" OUTPUT="$KBUILD/$2" CLANG="$TOP/scripts/clang-bpf" LLC=llc-19 LLVM_STRIP=llvm-strip-19 \
-		CC="ccache gcc" -j"$JOBS" "${@:3}"
+		"${cross[@]}" HOSTCC="ccache gcc" -j"$JOBS" "${@:3}"
 }
 
 build_selftests() {

@@ -6,7 +6,8 @@ HOST_PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves libcap-de
 	libzstd-dev libdw-dev pkg-config rsync cpio kmod xz-utils python3 qemu-system-x86
 	openssl ccache clang-19 llvm-19 lld-19 debootstrap debian-archive-keyring libmnl-dev
 	shellcheck git python3-ply python3-git python3-docutils
-	gcc-aarch64-linux-gnu libelf-dev:arm64 zlib1g-dev:arm64 libmnl-dev:arm64 qemu-user)
+	gcc-aarch64-linux-gnu libelf-dev:arm64 zlib1g-dev:arm64 libmnl-dev:arm64 qemu-user
+	qemu-system-arm libssl-dev:arm64)
 
 cmd_setup() {
 	local missing=() p
@@ -138,10 +139,18 @@ failure_details() {
 # which keep the two cores busy: the rekey guest waits for two minutes,
 # then runs RSS (needs its 2 vCPUs), the moves and DSA. The debug kernel
 # (KASAN, lockdep, kmemleak: config --debug) then runs the kfunc selftests
-# in the slot the tests guest leaves, so that three guests at most share
-# the cores. The first guest's output shows as it goes, the others' after.
-VM_SLOTS=("tests debug" netns rekey)
-suite_flavour() { [[ $1 == debug ]] && echo debug || echo "$FLAVOUR"; }
+# in the slot the tests guest leaves, and the arm64 kernel (build_arm64)
+# its kfunc selftests and core scenarios in the one the rekey guest
+# leaves, so that three guests at most share the cores. The first guest's
+# output shows as it goes, the others' after.
+VM_SLOTS=("tests debug" netns "rekey arm64")
+# The flavour whose build a suite's guest boots.
+suite_flavour() {
+	case $1 in
+	debug | arm64) echo "$1" ;;
+	*) echo "$FLAVOUR" ;;
+	esac
+}
 
 # Kernel arguments of a suite's guest. The debug kernel runs without 5-level
 # paging (no5lvl): with it, KASAN decides whether an address has shadow
@@ -195,7 +204,8 @@ vm_tests() {
 }
 
 # vm_results RC DIR [PREFIX]: results of a guest run of run-tests, their
-# names prefixed with PREFIX (the debug kernel's "debug:").
+# names prefixed with PREFIX (the debug and arm64 kernels' "debug:" and
+# "arm64:").
 vm_results() {
 	local name st out=$2/output pre=${3:-}
 	case $1 in
@@ -249,7 +259,7 @@ cmd_test() {
 	local start name st phase
 	start=$(date +%s)
 	for phase in "setup cmd_setup" "fetch cmd_fetch" "apply cmd_apply" check \
-		"config cmd_config" "build cmd_build" "build-debug build_debug"; do
+		"config cmd_config" "build cmd_build" "build-debug build_debug" "build-arm64 build_arm64"; do
 		((PREPARED)) || break
 		if [[ $phase == check ]]; then
 			while read -r name st; do result "$name" "$st"; done < <(cmd_check "$@" | sed -n 's/^check \(.*\): \(.*\)$/check-\1 \2/p')

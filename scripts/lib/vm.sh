@@ -11,6 +11,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-3600}
 rootfs_want() { printf '%s\n%s\n' "$ROOTFS_PKGS" "$(cat "$TOP/scripts/guest/stub-init")"; }
 
 build_rootfs() {
+	[[ $(kbuild_arch) == arm64 ]] && { build_rootfs_arm64; return; }
 	[[ -f $ROOTFS_STAMP && $(cat "$ROOTFS_STAMP") == "$(rootfs_want)" ]] && return
 	require_tools debootstrap
 	local mirror tmp=$ROOTFS.tmp
@@ -39,6 +40,54 @@ NCAT
 	rm -rf "$ROOTFS" && mv "$tmp" "$ROOTFS"
 }
 
+# The arm64 guest's root: the same packages for arm64, unpacked without
+# running their maintainer scripts (debootstrap's first stage, then the
+# packages it only downloaded). Those would need an arm64 CPU: qemu-user
+# in binfmt_misc, which a container may not have, or the arm64 guest,
+# whose 9p root cannot hold the device nodes debootstrap insists on. What
+# the guest needs of them is done here: the user database (base-passwd,
+# and tcpdump's user), /var/run and /var/lock in /run (base-files: "ip
+# netns" keeps its names there), and the alternatives the guest scripts
+# call (awk, nc, which). Programs find their libraries in the multiarch
+# directories ld.so searches without a cache.
+ROOTFS_ARM64=$CACHE/rootfs-arm64
+build_rootfs_arm64() {
+	local stamp=$ROOTFS_ARM64/.bpfwg-stamp tmp=$ROOTFS_ARM64.tmp mirror deb
+	[[ -f $stamp && $(cat "$stamp") == "$(rootfs_want)" ]] && return
+	require_tools debootstrap
+	mirror=$(apt_mirror)
+	rm -rf "$tmp"
+	log "creating the arm64 guest root filesystem (debootstrap --foreign sid)"
+	debootstrap --foreign --arch=arm64 --variant=minbase --include="$ROOTFS_PKGS" sid "$tmp" "$mirror" \
+		>"$CACHE/debootstrap-arm64.log" 2>&1 || die "debootstrap failed, see $CACHE/debootstrap-arm64.log"
+	for deb in "$tmp"/var/cache/apt/archives/*.deb; do
+		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $deb"
+	done
+	cp "$tmp/usr/share/base-passwd/passwd.master" "$tmp/etc/passwd"
+	cp "$tmp/usr/share/base-passwd/group.master" "$tmp/etc/group"
+	echo 'tcpdump:x:100:101::/nonexistent:/usr/sbin/nologin' >>"$tmp/etc/passwd"
+	echo 'tcpdump:x:101:' >>"$tmp/etc/group"
+	# debootstrap links /proc to the host's in some containers.
+	[[ ! -L $tmp/proc ]] || { rm "$tmp/proc" && mkdir "$tmp/proc"; }
+	rm -rf "$tmp/var/run" "$tmp/var/lock"
+	ln -s /run "$tmp/var/run"
+	ln -s /run/lock "$tmp/var/lock"
+	ln -s mawk "$tmp/usr/bin/awk"
+	ln -s nc.openbsd "$tmp/usr/bin/nc"
+	ln -s which.debianutils "$tmp/usr/bin/which"
+	local f
+	for f in mawk nc.openbsd which.debianutils; do
+		[[ -x $tmp/usr/bin/$f ]] || die "arm64 guest root: no /usr/bin/$f"
+	done
+	rm -rf "$tmp/debootstrap" "$tmp"/var/cache/apt/archives/*.deb
+	mkdir -p "$tmp/opt/bpfwg/bin" "$tmp/usr/lib/modules" "$tmp"/{repo,cache,vmrun}
+	ln -s /usr/sbin/iptables-legacy "$tmp/opt/bpfwg/bin/iptables"
+	ln -s /usr/sbin/ip6tables-legacy "$tmp/opt/bpfwg/bin/ip6tables"
+	install -m 0755 "$TOP/scripts/guest/stub-init" "$tmp/sbin/bpfwg-init"
+	rootfs_want >"$tmp/.bpfwg-stamp"
+	rm -rf "$ROOTFS_ARM64" && mv "$tmp" "$ROOTFS_ARM64"
+}
+
 # KVM when it really boots a guest here, else TCG (probed once, cached).
 vm_accel() {
 	[[ -n ${BPFWG_ACCEL:-} ]] && { echo "$BPFWG_ACCEL"; return; }
@@ -61,8 +110,12 @@ vm_run() {
 	find "$CACHE/vmrun" -mindepth 1 -maxdepth 1 -mmin +240 -exec rm -rf {} +
 	run=$(mktemp -d "$CACHE/vmrun/run.XXXXXX")
 	VM_RUN_DIR=$run
-	accel=$(vm_accel)
-	[[ -f $KBUILD/arch/x86/boot/bzImage ]] || die "no kernel in $KBUILD: run 'scripts/bpfwg build'"
+	local arch kernel
+	arch=$(kbuild_arch)
+	kernel=$(kernel_image "$KBUILD")
+	[[ -f $kernel ]] || die "no kernel in $KBUILD: run 'scripts/bpfwg build'"
+	# An arm64 guest on this x86 host is always emulated.
+	if [[ $arch == arm64 ]]; then accel=tcg; else accel=$(vm_accel); fi
 	build_rootfs
 	# A command runs on a snapshot of the repository, so that editing it
 	# meanwhile cannot change a script that bash is reading; an interactive
@@ -93,14 +146,22 @@ vm_run() {
 	# One CPU per socket: the kernel has no ACPI and finds the CPUs in
 	# SeaBIOS's MP table, which lists one per socket (QEMU's default
 	# topology, all cores in one socket, leaves the guest with one CPU).
-	local ncpus=${VM_CPUS:-2}
+	local ncpus=${VM_CPUS:-2} console=ttyS0 rootfs=$ROOTFS
+	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+	local qemu=(qemu-system-x86_64 -accel "$accel${VM_ACCEL_OPTS:+,$VM_ACCEL_OPTS}" -cpu "$cpu")
+	# arm64: the virt machine, and the CPU of MediaTek Filogic routers
+	# (Cortex-A53: ARMv8.0, no LSE atomics, so the JIT's LL/SC paths run).
+	if [[ $arch == arm64 ]]; then
+		console=ttyAMA0 rootfs=$ROOTFS_ARM64
+		qemu=(qemu-system-aarch64 -M virt -accel tcg -cpu "${VM_CPU:-cortex-a53}")
+	fi
 	# The kernel log is big enough for a whole run (log_buf_len): the
 	# WireGuard object leak checks read every "created" and "destroyed"
 	# line back with dmesg, and one lost to a wrapped buffer hides a leak.
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
-	local qemu=(qemu-system-x86_64 -accel "$accel${VM_ACCEL_OPTS:+,$VM_ACCEL_OPTS}" -cpu "$cpu" -m "${VM_MEM:-3G}" -smp "$ncpus,sockets=$ncpus"
-		-nographic -no-reboot -kernel "$KBUILD/arch/x86/boot/bzImage"
-		-fsdev "local,id=root,path=$ROOTFS,security_model=none,readonly=on,multidevs=remap"
+	qemu+=(-m "${VM_MEM:-3G}" -smp "$ncpus,sockets=$ncpus"
+		-nographic -no-reboot -kernel "$kernel"
+		-fsdev "local,id=root,path=$rootfs,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
 		-fsdev "local,id=repo,path=$repo,security_model=none,readonly=on,multidevs=remap"
 		-device virtio-9p-pci,fsdev=repo,mount_tag=repo
@@ -117,7 +178,7 @@ vm_run() {
 		-device virtio-net-pci,netdev=xsk0,disable-legacy=on,iommu_platform=on,mac=02:00:00:00:51:00
 		-netdev hubport,id=xsk1,hubid=1
 		-device virtio-net-pci,netdev=xsk1,disable-legacy=on,iommu_platform=on,mac=02:00:00:00:51:01
-		-append "console=ttyS0 log_buf_len=16M panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
+		-append "console=$console log_buf_len=16M panic=-1 oops=panic panic_on_warn=0 root=/dev/root rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,msize=512000,cache=loose ro init=/sbin/bpfwg-init ${p9cache:+bpfwg_9p_cache=$p9cache} ${VM_APPEND:-}")
 	# More QEMU options, words without spaces (bench --insn: its plugin).
 	local extra
 	read -ra extra <<<"${VM_QEMU_EXTRA:-}"
@@ -152,7 +213,7 @@ vm_kernel_errors() {
 }
 
 cmd_vm() {
-	require_tools qemu-system-x86_64
+	require_tools "$([[ $(kbuild_arch) == arm64 ]] && echo qemu-system-aarch64 || echo qemu-system-x86_64)"
 	if (($# == 0)); then
 		vm_run --interactive
 	else
