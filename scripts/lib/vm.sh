@@ -52,39 +52,44 @@ NCAT
 # directories ld.so searches without a cache.
 ROOTFS_ARM64=$CACHE/rootfs-arm64
 build_rootfs_arm64() {
-	local stamp=$ROOTFS_ARM64/.bpfwg-stamp tmp=$ROOTFS_ARM64.tmp mirror deb
-	[[ -f $stamp && $(cat "$stamp") == "$(rootfs_want)" ]] && return
+	local stamp=$ROOTFS_ARM64/.bpfwg-stamp tmp=$ROOTFS_ARM64.tmp mirror deb f want
+	# This recipe is part of what the root is made of.
+	want=$(rootfs_want && declare -f build_rootfs_arm64)
+	[[ -f $stamp && $(cat "$stamp") == "$want" ]] && return
 	require_tools debootstrap
 	mirror=$(apt_mirror)
 	rm -rf "$tmp"
 	log "creating the arm64 guest root filesystem (debootstrap --foreign sid)"
 	debootstrap --foreign --arch=arm64 --variant=minbase --include="$ROOTFS_PKGS" sid "$tmp" "$mirror" \
 		>"$CACHE/debootstrap-arm64.log" 2>&1 || die "debootstrap failed, see $CACHE/debootstrap-arm64.log"
+	# As dpkg unpacks: the merged-/usr links stay links.
 	for deb in "$tmp"/var/cache/apt/archives/*.deb; do
-		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $deb"
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --keep-directory-symlink ||
+			die "cannot unpack $deb"
 	done
-	cp "$tmp/usr/share/base-passwd/passwd.master" "$tmp/etc/passwd"
-	cp "$tmp/usr/share/base-passwd/group.master" "$tmp/etc/group"
-	echo 'tcpdump:x:100:101::/nonexistent:/usr/sbin/nologin' >>"$tmp/etc/passwd"
-	echo 'tcpdump:x:101:' >>"$tmp/etc/group"
+	{
+		cp "$tmp/usr/share/base-passwd/passwd.master" "$tmp/etc/passwd" &&
+			cp "$tmp/usr/share/base-passwd/group.master" "$tmp/etc/group" &&
+			echo 'tcpdump:x:100:101::/nonexistent:/usr/sbin/nologin' >>"$tmp/etc/passwd" &&
+			echo 'tcpdump:x:101:' >>"$tmp/etc/group"
+	} || die "arm64 guest root: cannot write the user database"
 	# debootstrap links /proc to the host's in some containers.
-	[[ ! -L $tmp/proc ]] || { rm "$tmp/proc" && mkdir "$tmp/proc"; }
+	if [[ -L $tmp/proc ]]; then rm "$tmp/proc" && mkdir "$tmp/proc" || die "arm64 guest root: /proc"; fi
 	rm -rf "$tmp/var/run" "$tmp/var/lock"
-	ln -s /run "$tmp/var/run"
-	ln -s /run/lock "$tmp/var/lock"
-	ln -s mawk "$tmp/usr/bin/awk"
-	ln -s nc.openbsd "$tmp/usr/bin/nc"
-	ln -s which.debianutils "$tmp/usr/bin/which"
-	local f
-	for f in mawk nc.openbsd which.debianutils; do
-		[[ -x $tmp/usr/bin/$f ]] || die "arm64 guest root: no /usr/bin/$f"
+	ln -s /run "$tmp/var/run" && ln -s /run/lock "$tmp/var/lock" || die "arm64 guest root: /var/run"
+	for f in awk:mawk nc:nc.openbsd which:which.debianutils; do
+		[[ -x $tmp/usr/bin/${f#*:} ]] || die "arm64 guest root: no /usr/bin/${f#*:}"
+		[[ -e $tmp/usr/bin/${f%%:*} ]] || ln -s "${f#*:}" "$tmp/usr/bin/${f%%:*}" ||
+			die "arm64 guest root: cannot link /usr/bin/${f%%:*}"
 	done
 	rm -rf "$tmp/debootstrap" "$tmp"/var/cache/apt/archives/*.deb
-	mkdir -p "$tmp/opt/bpfwg/bin" "$tmp/usr/lib/modules" "$tmp"/{repo,cache,vmrun}
-	ln -s /usr/sbin/iptables-legacy "$tmp/opt/bpfwg/bin/iptables"
-	ln -s /usr/sbin/ip6tables-legacy "$tmp/opt/bpfwg/bin/ip6tables"
-	install -m 0755 "$TOP/scripts/guest/stub-init" "$tmp/sbin/bpfwg-init"
-	rootfs_want >"$tmp/.bpfwg-stamp"
+	{
+		mkdir -p "$tmp/opt/bpfwg/bin" "$tmp/usr/lib/modules" "$tmp"/{repo,cache,vmrun} &&
+			ln -s /usr/sbin/iptables-legacy "$tmp/opt/bpfwg/bin/iptables" &&
+			ln -s /usr/sbin/ip6tables-legacy "$tmp/opt/bpfwg/bin/ip6tables" &&
+			install -m 0755 "$TOP/scripts/guest/stub-init" "$tmp/sbin/bpfwg-init"
+	} || die "arm64 guest root: cannot add bpfwg's files"
+	printf '%s\n' "$want" >"$tmp/.bpfwg-stamp"
 	rm -rf "$ROOTFS_ARM64" && mv "$tmp" "$ROOTFS_ARM64"
 }
 
@@ -153,7 +158,7 @@ vm_run() {
 	# (Cortex-A53: ARMv8.0, no LSE atomics, so the JIT's LL/SC paths run).
 	if [[ $arch == arm64 ]]; then
 		console=ttyAMA0 rootfs=$ROOTFS_ARM64
-		qemu=(qemu-system-aarch64 -M virt -accel tcg -cpu "${VM_CPU:-cortex-a53}")
+		qemu=(qemu-system-aarch64 -M virt -accel tcg -cpu "${VM_CPU_ARM64:-cortex-a53}")
 	fi
 	# The kernel log is big enough for a whole run (log_buf_len): the
 	# WireGuard object leak checks read every "created" and "destroyed"
