@@ -1218,8 +1218,7 @@ static void test_decrypt(struct wg_kfuncs *k, const struct addrs *outer,
 	 * message decrypted next, by BPF, is what brings it back. Whatever A
 	 * sends meanwhile (a keepalive) is lost, and B stays where it was.
 	 */
-	snprintf(want, sizeof(want), outer->family == AF_INET ? "%s:%d" : "[%s]:%d",
-		 outer->b, WG_PORT);
+	endpoint_str(want, sizeof(want), outer->b, WG_PORT);
 	if (!ASSERT_OK(wg_endpoint_b(outer->b, WG_PORT + 1), "endpoint elsewhere") ||
 	    !ASSERT_OK(wg_show(NS_A, 'b', "endpoints", endpoint, sizeof(endpoint)), "endpoint") ||
 	    !ASSERT_NEQ(strcmp(endpoint, want), 0, "not there yet"))
