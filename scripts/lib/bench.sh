@@ -102,11 +102,13 @@ bench_svg() {
 }
 
 # kfunc_table RAW: Markdown, the kfunc micro-benchmark's median ns per
-# operation by inner length, and the share of wg-encrypt that wg-lookup's
-# lookups and references are (what RCU lifetimes could save at most).
+# operation by inner length, the library's own (aead lines) and wg-encrypt's
+# ratio to it, and the share of wg-encrypt that wg-lookup's lookups and
+# references are (what RCU lifetimes could save at most).
 kfunc_table() {
 	awk -v lens="${KFUNC_LENS[*]}" "$BENCH_AWK_HEADER"'
 	$1 == "kfunc" && $2 == "clock" { next }
+	$1 == "aead" { lenc[$2] = $3; ldec[$2] = $4; next }
 	$1 == "kfunc" { ns[$2, $3] = $4; if (!($2 in seen)) { seen[$2] = 1; order[++nb] = $2 } }
 	END {
 		nl = split(lens, len, " ")
@@ -119,6 +121,16 @@ kfunc_table() {
 			}
 			printf "\n"
 		}
+		printf "| ChaCha20-Poly1305 library alone, encryption |"
+		for (i = 1; i <= nl; i++) printf " %s |", (len[i] in lenc) ? lenc[len[i]] : "-"
+		printf "\n| ChaCha20-Poly1305 library alone, decryption |"
+		for (i = 1; i <= nl; i++) printf " %s |", (len[i] in ldec) ? ldec[len[i]] : "-"
+		printf "\n| wg-encrypt over the library alone |"
+		for (i = 1; i <= nl; i++) {
+			e = ns["wg-encrypt", len[i]]
+			printf " %s |", (lenc[len[i]] > 0 && e > 0 ? sprintf("%.2fx", e / lenc[len[i]]) : "-")
+		}
+		printf "\n"
 		look = ns["wg-lookup", len[1]]
 		printf "| lookups and references, share of wg-encrypt |"
 		for (i = 1; i <= nl; i++) {
@@ -260,9 +272,69 @@ bench_insn() {
 	log "bench --insn: written to $out/insn.md"
 }
 
+# perf_tool: perf of the base tree's tools/perf, built once into
+# $CACHE/perf for the guest (the host's perf is linked against bookworm's
+# libraries, the guest root is sid): only what sampling and a report by
+# symbol need, linked against libraries the guest root has.
+perf_tool() {
+	local dir=$CACHE/perf
+	[[ -x $dir/perf && $dir/perf -nt $WT/Makefile ]] && return 0
+	log "bench --profile: building perf from $WT/tools/perf (a few minutes, once)"
+	mkdir -p "$dir"
+	make -C "$WT/tools/perf" O="$dir" -j"$(nproc)" NO_LIBPYTHON=1 NO_LIBPERL=1 \
+		NO_LIBTRACEEVENT=1 NO_JVMTI=1 NO_SLANG=1 NO_GTK2=1 NO_LIBBABELTRACE=1 \
+		NO_LIBUNWIND=1 NO_LIBNUMA=1 NO_LIBCRYPTO=1 NO_SDT=1 NO_LIBCAP=1 NO_LIBDW=1 \
+		NO_LIBLLVM=1 NO_CAPSTONE=1 NO_LIBPFM4=1 NO_AUXTRACE=1 BUILD_BPF_SKEL=0 \
+		>"$dir/build.log" 2>&1 || die "bench --profile: perf does not build, see $dir/build.log"
+	[[ -x $dir/perf ]] || die "bench --profile: no perf in $dir (see $dir/build.log)"
+}
+
+# bench_profile [SECONDS]: per mode, the functions gwa's 64-byte UDP flood
+# spends the guest's CPU in (perf, cpu-clock), as bench/profile.md.
+bench_profile() {
+	local secs=${1:-10} raw out=$TOP/bench mode
+	[[ $secs =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/bpfwg bench --profile [SECONDS]"
+	require_wt
+	perf_tool
+	raw=$(mktemp)
+	log "bench --profile: ${#MODES[@]} modes, $secs s of samples each"
+	vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench --profile $secs" |
+		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
+	for mode in "${MODES[@]}"; do
+		awk -v m="$mode" '$1 == "profile" && $2 == m && $3 == "samples" && $4 >= 1000 { ok = 1 }
+			END { exit !ok }' "$raw" ||
+			die "bench --profile: fewer than 1000 samples for $mode (output: $raw)"
+	done
+	mkdir -p "$out"
+	{
+		echo "# Where the guest's CPU goes under a 64-byte UDP flood"
+		echo
+		echo "$(date -u +%F), commit $(git -C "$TOP" rev-parse --short HEAD), QEMU $(vm_accel)," \
+			"guest ${VM_CPUS:-2} vCPUs: perf record -a -e cpu-clock, $secs s per mode,"
+		echo "the whole guest (cli, gwa, gwb, srv and iperf3). Functions with 0.5% of"
+		echo "the samples or more; crypto: the ChaCha20 and Poly1305 functions."
+		for mode in "${MODES[@]}"; do
+			echo
+			awk -v m="$mode" '$1 == "profile" && $2 == m {
+				if ($3 == "samples") { n = $4; next }
+				p[++k] = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); f[k] = $0
+				if (f[k] ~ /chacha|poly1305/) c += p[k]
+			}
+			END {
+				printf "## %s (%d samples, crypto %.1f%%)\n\n| %% | function |\n|---|---|\n", m, n, c
+				for (i = 1; i <= k && i <= 25; i++) printf "| %s | %s |\n", p[i], f[i]
+			}' "$raw"
+		done
+	} >"$out/profile.md"
+	rm -f "$raw"
+	cat "$out/profile.md"
+	log "bench --profile: written to $out/profile.md"
+}
+
 # bench [ROUNDS [SECONDS]]: run, validate, write bench/latest.{md,svg}.
 cmd_bench() {
 	[[ ${1:-} == --insn ]] && { bench_insn "${@:2}"; return; }
+	[[ ${1:-} == --profile ]] && { bench_profile "${@:2}"; return; }
 	local rounds=${1:-3} secs=${2:-3} raw out=$TOP/bench accel
 	[[ $rounds =~ ^[1-9][0-9]*$ && $secs =~ ^[1-9][0-9]*$ ]] ||
 		die "usage: scripts/bpfwg bench [ROUNDS [SECONDS]] (positive integers)"
@@ -304,12 +376,14 @@ cmd_bench() {
 		echo "same, encryption and the outer header update; wg-roundtrip: B's"
 		echo "wg-encrypt, then A's decryption (device, peer by receiver index);"
 		echo "-frags: the same on a multi-buffer frame (the message's head in the"
-		echo "linear part, the rest in a frag)."
+		echo "linear part, the rest in a frag). The library alone: the KUnit"
+		echo "benchmark_aead of lib/crypto/tests (chacha20poly1305_encrypt() and"
+		echo "_decrypt() in place, 16 bytes of associated data, from its integer MB/s)."
 		echo
 		kfunc_table "$raw"
 	} >"$out/latest.md"
 	bench_svg "$raw" >"$out/latest.svg"
-	grep -E '^(bench|kfunc) ' "$raw" >"$out/latest.raw"
+	grep -E '^(bench|kfunc|aead) ' "$raw" >"$out/latest.raw"
 	rm -f "$raw"
 	cat "$out/latest.md"
 	log "bench: written to $out/latest.md, latest.svg and latest.raw"

@@ -59,6 +59,11 @@ host_tests() {
 	else
 		result harness-tally FAIL
 	fi
+	if e2e_checks_self_test; then
+		result e2e-checks ok
+	else
+		result e2e-checks FAIL
+	fi
 	if objects_match "$WT/samples/bpf/bpfwg"; then
 		result bpf-objects-be-le ok
 	else

@@ -67,6 +67,7 @@ cmd_config() {
 	local frags=("$TOP/scripts/config/bpfwg.config") arg
 	# The arm64 flavour (BPFWG_FLAVOUR=arm64, build_arm64): the virt machine.
 	[[ $FLAVOUR != arm64 ]] || frags+=("$TOP/scripts/config/arm64.config")
+	[[ $FLAVOUR != m ]] || frags+=("$TOP/scripts/config/bench.config")
 	for arg in "$@"; do
 		case $arg in
 		"") ;;

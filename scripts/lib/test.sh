@@ -30,6 +30,9 @@ cmd_setup() {
 # where a log cut to its last part still shows why.
 RESULTS=
 FAILURES=
+# The steps that passed on their second try ("retry NAME: WHAT" of the
+# guests), listed before the closing line.
+RETRIES=
 result() {
 	RESULTS+="$1 $2"$'\n'
 	echo "result $1: $2"
@@ -65,17 +68,19 @@ expected_subtests() {
 		$0 ~ "^void (serial_)?test_" t "\\(void\\)" { in_t = 1; next }
 		in_t && /^}/ { in_t = 0 }
 		in_t && match($0, /test__start_subtest\("[^"]+"\)/) {
-			print t "/" substr($0, RSTART + 21, RLENGTH - 23) }
+			print t "/" substr($0, RSTART + 21, RLENGTH - 23); n++ }
 		in_t && match($0, /RUN_TESTS\([a-z0-9_]+\)/) {
 			obj = substr($0, RSTART + 10, RLENGTH - 11)
 			while ((getline line < (progs "/" obj ".c")) > 0) {
 				if (line ~ /^SEC\(/) sec = 3
 				else if (sec && match(line, /^int [a-z0-9_]+\(/)) {
-					print t "/" substr(line, 5, RLENGTH - 5); sec = 0
+					print t "/" substr(line, 5, RLENGTH - 5); sec = 0; n++
 				} else if (sec) sec--
 			}
 			close(progs "/" obj ".c")
-		}' "$f"
+		}
+		# A test without subtests: its own line is expected.
+		END { if (!n) print t }' "$f"
 	done | sort -u
 }
 
@@ -83,6 +88,37 @@ expected_subtests() {
 # sorted) that the test_progs OUTPUT does not report.
 missing_subtests() {
 	comm -23 "$1" <(tally_test_progs "$2" | awk '{ print $1 }' | sort -u)
+}
+
+# The e2e checks (scripts/guest/e2e-bpfwg) fed input on which they once
+# passed: a bpfwg log without its totals, a counter name bpfwg does not
+# have, an iperf3 UDP run (recorded, scripts/host/fixtures: sid's iperf3
+# 3.22 over loopback, both ways) that lost more than the bound or has no
+# loss figure. Prints what it got wrong; fails if anything.
+e2e_checks_self_test() {
+	local json=$TOP/scripts/host/fixtures/iperf3-udp-bidir.json src=$TOP/samples-bpf
+	# shellcheck disable=SC2016 # expanded by that bash
+	TOP=$TOP JSON=$json BPFWG_SRC=$src bash -c '
+		source "$TOP/scripts/guest/e2e-bpfwg" || exit 1
+		rm -rf "$LOG"
+		LOG=$(mktemp -d)
+		bad=0
+		printf "%s\n" "encrypted 5/s, decrypted 5/s" >"$LOG/gwa"
+		counter gwa encrypted >/dev/null
+		[[ $(suite t ok) == *"suite t: FAIL" ]] || { echo "log without totals"; bad=1; }
+		printf "%s\n" "totals:" "  encrypted            7" >"$LOG/gwa"
+		[[ $(counter gwa encrypted) == 7 && $(counter gwa decrypted) == 0 &&
+			$(suite t ok) == "suite t: ok" ]] || { echo "valid totals"; bad=1; }
+		counter gwa encrpyted >/dev/null
+		[[ $(suite t ok) == *"suite t: FAIL" ]] || { echo "misspelt counter"; bad=1; }
+		iperf_figures 1 <"$JSON" >/dev/null || { echo "recorded UDP run refused"; bad=1; }
+		sed "s/\"lost_percent\":\t0,/\"lost_percent\":\t7.5,/" "$JSON" |
+			iperf_figures 1 >/dev/null
+		(($? == 2)) || { echo "7.5% loss passed"; bad=1; }
+		grep -v lost_percent "$JSON" | iperf_figures 1 >/dev/null
+		(($? == 2)) || { echo "UDP run without loss figures passed"; bad=1; }
+		rm -rf "$LOG"
+		exit "$bad"'
 }
 
 # The tally fed recorded logs, where it once reported green: a parent test
@@ -96,6 +132,12 @@ tally_self_test() {
 	[[ $got == t/b ]] || { echo "missing subtest: '$got'"; bad=1; }
 	got=$(missing_subtests <(printf '%s\n' t/a t/b) <(printf '%s\n' '#1/1     t/a:OK' 'BUG: kernel NULL pointer dereference'))
 	[[ $got == t/b ]] || { echo "crash mid-run: '$got'"; bad=1; }
+	# A test without subtests that did not run: the tree's list expects
+	# such tests by their own name.
+	got=$(missing_subtests <(printf '%s\n' t u/a) <(printf '%s\n' '#1/1     u/a:OK' '#1       u:OK'))
+	[[ $got == t ]] || { echo "test without subtests missing: '$got'"; bad=1; }
+	expected_subtests | grep -qx wg_handshake ||
+		{ echo "expected_subtests does not list wg_handshake, a test without subtests"; bad=1; }
 	# A phase that fails part way (the debug kernel's build did, once,
 	# and the run then ended without a closing line): its first error
 	# stops it, it is a FAIL, and the caller goes on. In a bash of its
@@ -231,6 +273,9 @@ vm_results() {
 	while read -r name st; do
 		result "$pre$name" "$st"
 	done < <(sed -n 's/^suite \([^ ]*\): \(ok\|FAIL\)$/\1 \2/p' "$out")
+	while IFS= read -r name; do
+		RETRIES+="$pre$name"$'\n'
+	done < <(sed -n 's/^retry //p' "$out")
 }
 
 # prepare LABEL CMD...: a phase the tests need (setup, build), run in a
@@ -288,6 +333,10 @@ cmd_test() {
 		echo "== failures"
 		grep ' FAIL$' <<<"$RESULTS"
 		printf '%s' "$FAILURES"
+	fi
+	if [[ -n $RETRIES ]]; then
+		echo "== retries (passed on a second try)"
+		printf '%s' "$RETRIES"
 	fi
 	echo "$passed passed, $failed failed"
 	((failed == 0))

@@ -341,32 +341,6 @@ static void with_veth(struct csum_kfunc *skel, void (*fn)(struct csum_kfunc *ske
 	netns_free(ns_a);
 }
 
-static void test_bench(struct csum_kfunc *skel)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 20000);
-	__u8 pkt[1500];
-	__s64 kfunc_res;
-	__u32 kfunc_ns;
-
-	fill_random(pkt, sizeof(pkt));
-	topts.data_in = pkt;
-	topts.data_size_in = sizeof(pkt);
-	if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_csum_kfunc),
-					      &topts), "kfunc run"))
-		return;
-	kfunc_res = skel->bss->bench_res;
-	kfunc_ns = topts.duration;
-	if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_csum_diff),
-					      &topts), "csum_diff run"))
-		return;
-	ASSERT_EQ(topts.retval, XDP_PASS, "csum_diff retval");
-	ASSERT_EQ(csum_canon(kfunc_res), ref_csum(pkt, 1420, 0), "kfunc sum");
-	ASSERT_EQ(csum_canon(skel->bss->bench_res), ref_csum(pkt, 1420, 0), "csum_diff sum");
-	fprintf(stdout,
-		"csum_kfunc bench: 1420 bytes: bpf_xdp_csum %u ns/op, bpf_csum_diff x3 %u ns/op\n",
-		kfunc_ns, topts.duration);
-}
-
 /* Fixed namespace names: serial. */
 void serial_test_csum_kfunc(void)
 {
@@ -392,8 +366,6 @@ void serial_test_csum_kfunc(void)
 		with_veth(skel, test_paged);
 	if (test__start_subtest("udp_checksum_accepted"))
 		with_veth(skel, test_udp);
-	if (test__start_subtest("bench"))
-		test_bench(skel);
 	csum_kfunc__destroy(skel);
 }
 

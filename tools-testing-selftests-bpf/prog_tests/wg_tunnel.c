@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include "test_progs.h"
@@ -243,20 +244,24 @@ static __u16 csum_fold16(__u32 sum)
 	return htons(~sum & 0xffff);
 }
 
-/* UDP checksum of the datagram at @udp, under IP header @ip. */
-static void udp_csum(void *ip, int family, struct udphdr *udp)
+/* The pseudo-header sum of the UDP datagram at @udp, under IP header @ip. */
+static __u32 udp_pseudo(void *ip, int family, struct udphdr *udp)
 {
 	__u32 sum = IPPROTO_UDP + ntohs(udp->len);
 
 	if (family == AF_INET) {
 		struct iphdr *iph = ip;
 
-		sum = csum_add(sum, &iph->saddr, 8);
-	} else {
-		struct ipv6hdr *ip6h = ip;
-
-		sum = csum_add(sum, &ip6h->saddr, 32);
+		return csum_add(sum, &iph->saddr, 8);
 	}
+	return csum_add(sum, &((struct ipv6hdr *)ip)->saddr, 32);
+}
+
+/* UDP checksum of the datagram at @udp, under IP header @ip. */
+static void udp_csum(void *ip, int family, struct udphdr *udp)
+{
+	__u32 sum = udp_pseudo(ip, family, udp);
+
 	udp->check = 0;
 	udp->check = csum_fold16(csum_add(sum, udp, ntohs(udp->len))) ?: 0xffff;
 }
@@ -365,24 +370,41 @@ static void finish_frame(struct frame *f)
 		udp_csum(ip, AF_INET6, (void *)(ip + sizeof(struct ipv6hdr)));
 }
 
-/* Send @len bytes of @buf as is out of veth0 of @ns. */
-static int inject(const char *ns, const void *buf, size_t len)
+/*
+ * Send @len bytes of @buf out of veth0 of @ns, as is or, with @vh, with the
+ * offload state of that virtio_net header (PACKET_VNET_HDR, as QEMU and tap
+ * users hand frames over).
+ */
+static int inject_vnet(const char *ns, const struct virtio_net_hdr *vh,
+		       const void *buf, size_t len)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct iovec iov[2] = { { (void *)vh, sizeof(*vh) }, { (void *)buf, len } };
+	struct msghdr msg = { .msg_name = &sll, .msg_namelen = sizeof(sll),
+			      .msg_iov = vh ? iov : iov + 1, .msg_iovlen = vh ? 2 : 1 };
+	size_t want = len + (vh ? sizeof(*vh) : 0);
 	struct nstoken *tok = open_netns(ns);
-	int fd, ret = -1;
+	int fd, one = 1, ret = -1;
 
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		return -1;
 	sll.sll_ifindex = if_nametoindex("veth0");
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (ASSERT_GE(fd, 0, "packet socket")) {
-		ret = sendto(fd, buf, len, 0, (void *)&sll, sizeof(sll)) == len ? 0 : -1;
-		ASSERT_OK(ret, "sendto");
+		if (!vh || ASSERT_OK(setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one,
+						sizeof(one)), "PACKET_VNET_HDR"))
+			ret = sendmsg(fd, &msg, 0) == want ? 0 : -1;
+		ASSERT_OK(ret, "sendmsg");
 		close(fd);
 	}
 	close_netns(tok);
 	return ret;
+}
+
+/* Send @len bytes of @buf as is out of veth0 of @ns. */
+static int inject(const char *ns, const void *buf, size_t len)
+{
+	return inject_vnet(ns, NULL, buf, len);
 }
 
 /*
@@ -407,7 +429,7 @@ fail:
  * A packet socket on veth0 of @ns: while it is open, every skb veth0
  * receives reaches TC as a clone of the skb queued to the socket.
  */
-static int tap_open(const char *ns)
+static int tap_open(const char *ns, const char *ifname)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	struct nstoken *tok = open_netns(ns);
@@ -415,7 +437,7 @@ static int tap_open(const char *ns)
 
 	if (!ASSERT_OK_PTR(tok, "open_netns"))
 		return -1;
-	sll.sll_ifindex = if_nametoindex("veth0");
+	sll.sll_ifindex = if_nametoindex(ifname);
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (ASSERT_GE(fd, 0, "tap socket") &&
 	    !ASSERT_OK(bind(fd, (void *)&sll, sizeof(sll)), "tap bind")) {
@@ -708,7 +730,9 @@ out:
  * BPF messages plus what B's rx counter saw of the native ones. Native
  * traffic must have flowed while the program ran (B's rx counter moved
  * across the run, which starts once native traffic is seen), or the test
- * would not show that two writers overlapped.
+ * would not show that two writers overlapped. It shows that both are
+ * counted while they overlap; an update lost between two CPUs is a race
+ * it may not hit in a given run, so it is named for what it checks.
  */
 static void test_counters(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
@@ -1433,7 +1457,7 @@ static void test_decrypt_tc_cloned(struct wg_kfuncs *k)
 
 	if (!ASSERT_OK(wg_set_peer_a("192.0.2.1"), "endpoint"))
 		return;
-	tap = tap_open(NS_A);
+	tap = tap_open(NS_A, "veth0");
 	if (tap < 0)
 		return;
 	k->bss->dec_mode = DEC_DECRYPT;
@@ -1558,6 +1582,31 @@ out:
  * and nothing changes. Pulled whole, the skb is linear and private, the
  * frame goes to B encrypted, B delivers it and the clone kept the plaintext.
  */
+/*
+ * @f, built from A to B, turned into a frame from B's side to A's veth0,
+ * where tc_encrypt_fwd, attached here, encrypts it and sends it back.
+ */
+static int fwd_attach(struct wg_kfuncs *k, struct frame *f)
+{
+	struct nstoken *tok;
+	int err;
+
+	memcpy(f->buf, mac_a, ETH_ALEN);
+	memcpy(f->buf + ETH_ALEN, mac_b, ETH_ALEN);
+	k->bss->wg_ifindex = ifindex_in(NS_A, "wg0");
+	inet_pton(AF_INET, over4.b, k->bss->inner_daddr);
+	k->bss->inner_daddr_len = 4;
+	k->bss->msg_off = f->msg_off;
+	k->bss->inner_len = f->inner_len;
+	k->bss->fwd_len = f->len;
+	tok = open_netns(NS_A);
+	if (!ASSERT_OK_PTR(tok, "open_netns"))
+		return -1;
+	err = tc_prog_attach("veth0", bpf_program__fd(k->progs.tc_encrypt_fwd), -1);
+	close_netns(tok);
+	return err;
+}
+
 static void test_encrypt_tc_paged(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
 	const size_t payload = 5000;
@@ -1569,30 +1618,12 @@ static void test_encrypt_tc_paged(struct wg_tunnel *skel, struct wg_kfuncs *k)
 		goto out;
 	ping_through(skel, "10.0.0.2");
 	srv = inner_server(NS_B, &over4, false);
-	tap = tap_open(NS_A);
+	tap = tap_open(NS_A, "veth0");
 	if (srv < 0 || tap < 0)
 		goto out;
-	/* From B's side to A's veth0, where tc_encrypt_fwd sends it back. */
 	build_frame(&f, &under4, &over4, payload);
-	memcpy(f.buf, mac_a, ETH_ALEN);
-	memcpy(f.buf + ETH_ALEN, mac_b, ETH_ALEN);
-	k->bss->wg_ifindex = ifindex_in(NS_A, "wg0");
-	inet_pton(AF_INET, over4.b, k->bss->inner_daddr);
-	k->bss->inner_daddr_len = 4;
-	k->bss->msg_off = f.msg_off;
-	k->bss->inner_len = f.inner_len;
-	k->bss->fwd_len = f.len;
-	{
-		struct nstoken *tok = open_netns(NS_A);
-		int err;
-
-		if (!ASSERT_OK_PTR(tok, "open_netns"))
-			goto out;
-		err = tc_prog_attach("veth0", bpf_program__fd(k->progs.tc_encrypt_fwd), -1);
-		close_netns(tok);
-		if (err)
-			goto out;
-	}
+	if (fwd_attach(k, &f))
+		goto out;
 
 	k->bss->pull_len = PULL_HEADERS;
 	tap_drain(tap);
@@ -1624,6 +1655,86 @@ out:
 	if (srv >= 0)
 		close(srv);
 	jumbo(false);
+}
+
+/*
+ * An inner datagram whose UDP checksum is still pending (CHECKSUM_PARTIAL,
+ * as veth and tap peers with default offloads hand packets over): the
+ * kfunc completes it before encrypting, or nothing could afterwards and B
+ * would drop the datagram on its bad checksum. The frame comes from B's
+ * packet socket with a virtio_net header that asks for the checksum; veth
+ * keeps the state to A's TC ingress, where tc_encrypt_fwd encrypts it and
+ * sends it back.
+ */
+/*
+ * Whether the tap on a WireGuard device (IPv4 packets, no link header) got
+ * an IPv4 UDP packet of @len bytes whose UDP checksum verifies.
+ */
+static bool tap_udp_csum_ok(int fd, size_t len)
+{
+	static __u8 got[FRAME_MAX];
+	struct udphdr *udp = (void *)(got + sizeof(struct iphdr));
+	bool ok = false;
+	ssize_t n;
+
+	while ((n = recv(fd, got, sizeof(got), MSG_DONTWAIT)) >= 0)
+		if (n == len && got[0] == 0x45 && got[9] == IPPROTO_UDP &&
+		    ntohs(udp->len) == len - sizeof(struct iphdr))
+			ok = !csum_fold16(csum_add(udp_pseudo(got, AF_INET, udp), udp,
+						   ntohs(udp->len)));
+	return ok;
+}
+
+/* skb->ip_summed: CHECKSUM_NONE and CHECKSUM_PARTIAL of linux/skbuff.h. */
+#define SUMMED_NONE	0
+#define SUMMED_PARTIAL	3
+
+static void test_encrypt_tc_csum_partial(struct wg_tunnel *skel, struct wg_kfuncs *k)
+{
+	const size_t in_hdr = sizeof(struct iphdr), payload = 100;
+	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	static struct frame f;
+	struct udphdr *udp;
+	int srv, tap = -1;
+	__u8 *in;
+	__u32 count;
+
+	ping_through(skel, "10.0.0.2");
+	srv = inner_server(NS_B, &over4, false);
+	if (srv < 0)
+		return;
+	tap = tap_open(NS_B, "wg0");
+	if (tap < 0)
+		goto out;
+	build_frame(&f, &under4, &over4, payload);
+	/* The inner checksum as a sender that offloads it leaves it. */
+	in = f.buf + f.msg_off + 16;
+	udp = (void *)(in + in_hdr);
+	udp->check = ~csum_fold16(udp_pseudo(in, AF_INET, udp));
+	vh.csum_start = in + in_hdr - f.buf;
+	vh.csum_offset = offsetof(struct udphdr, check);
+	if (fwd_attach(k, &f))
+		goto out;
+	count = k->bss->fwd_count;
+	if (inject_vnet(NS_B, &vh, f.buf, f.len) || !moved(&k->bss->fwd_count, count))
+		goto detach;
+	ASSERT_EQ(k->bss->fwd_summed_pre, SUMMED_PARTIAL, "checksum pending at TC");
+	ASSERT_EQ(k->bss->encrypt_ret, f.msg_len, "encrypt");
+	ASSERT_EQ(k->bss->fwd_summed_post, SUMMED_NONE, "checksum completed");
+	/*
+	 * B's WireGuard marks what it decrypted CHECKSUM_UNNECESSARY: its
+	 * socket would take a bad checksum too. What B's wg0 received must
+	 * carry a correct one, as a host behind B would check it.
+	 */
+	ASSERT_TRUE(recv_payload(srv, payload), "B got the inner datagram");
+	ASSERT_TRUE(tap_udp_csum_ok(tap, f.inner_len), "inner UDP checksum");
+detach:
+	SYS_NOFAIL("tc -n %s qdisc del dev veth0 clsact", NS_A);
+out:
+	k->bss->fwd_len = 0;
+	if (tap >= 0)
+		close(tap);
+	close(srv);
 }
 
 /*
@@ -2070,12 +2181,14 @@ void serial_test_wg_tunnel(void)
 		test_padding_zeroes(skel, k);
 	if (test__start_subtest("device_down") && fixture(skel, k, A_NONE))
 		test_device_down(skel, k);
-	if (test__start_subtest("counters_concurrent") && fixture(skel, k, A_NONE))
+	if (test__start_subtest("counters_bpf_and_native") && fixture(skel, k, A_NONE))
 		test_counters(skel, k);
 	if (test__start_subtest("encrypt_xdp_frags") && fixture(skel, k, A_NONE))
 		test_encrypt_frags(skel, k);
 	if (test__start_subtest("encrypt_tc_paged_cloned") && fixture(skel, k, A_NONE))
 		test_encrypt_tc_paged(skel, k);
+	if (test__start_subtest("encrypt_tc_csum_partial") && fixture(skel, k, A_NONE))
+		test_encrypt_tc_csum_partial(skel, k);
 	if (test__start_subtest("encrypt_bounds") && fixture(skel, k, A_NONE))
 		test_encrypt_bounds(k);
 	if (test__start_subtest("lookup_netns") && fixture(skel, k, A_NONE))

@@ -67,34 +67,6 @@ int tc_csum_paged(struct __sk_buff *skb)
 	return skb_sum_ranges(skb);
 }
 
-/* Benchmark pair: the same sum over the first BENCH_LEN bytes. */
-#define BENCH_LEN	1420
-__s64 bench_res;
-
-SEC("xdp")
-int xdp_csum_kfunc(struct xdp_md *ctx)
-{
-	bench_res = bpf_xdp_csum(ctx, 0, BENCH_LEN, 0);
-	return XDP_PASS;
-}
-
-SEC("xdp")
-int xdp_csum_diff(struct xdp_md *ctx)
-{
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
-	__s64 csum;
-
-	/* bpf_csum_diff() takes at most 512 bytes, a multiple of 4. */
-	if (data + BENCH_LEN > data_end)
-		return XDP_DROP;
-	csum = bpf_csum_diff(NULL, 0, data, 512, 0);
-	csum = bpf_csum_diff(NULL, 0, data + 512, 512, csum);
-	csum = bpf_csum_diff(NULL, 0, data + 1024, BENCH_LEN - 1024, csum);
-	bench_res = csum;
-	return XDP_PASS;
-}
-
 /*
  * Rewrite the UDP checksum of datagrams to udp_port on egress: zero it,
  * sum the pseudo header with bpf_csum_diff() and the datagram with

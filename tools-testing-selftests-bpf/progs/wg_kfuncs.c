@@ -40,6 +40,14 @@ static __always_inline int tc_cloned(struct __sk_buff *ctx)
 	return BPF_CORE_READ_BITFIELD(skb, cloned);
 }
 
+/* skb->ip_summed (CHECKSUM_NONE 0, CHECKSUM_PARTIAL 3). */
+static __always_inline int tc_summed(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+
+	return BPF_CORE_READ_BITFIELD(skb, ip_summed);
+}
+
 static __always_inline int tc_nonlinear(struct __sk_buff *ctx)
 {
 	return ctx->len > ctx->data_end - ctx->data;
@@ -103,10 +111,11 @@ int tc_encrypt(struct __sk_buff *ctx)
 /*
  * Encrypt a frame of fwd_len bytes on TC ingress, as tc_encrypt does, after
  * tc_pull(), and send it back where it came from. fwd_count moves once the
- * results are set.
+ * results are set: among them the skb's ip_summed before and after the
+ * kfunc.
  */
 __u32 fwd_len, fwd_count;
-int fwd_cloned, fwd_nonlinear;
+int fwd_cloned, fwd_nonlinear, fwd_summed_pre, fwd_summed_post;
 
 SEC("tc")
 int tc_encrypt_fwd(struct __sk_buff *ctx)
@@ -120,7 +129,9 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
 	tc_pull(ctx);
 	fwd_cloned = cloned;
 	fwd_nonlinear = tc_nonlinear(ctx);
+	fwd_summed_pre = tc_summed(ctx);
 	ENCRYPT(bpf_skb_wg_device_get_by_index, bpf_skb_wg_encrypt, ctx);
+	fwd_summed_post = tc_summed(ctx);
 	if (encrypt_ret <= 0 || bpf_skb_load_bytes(ctx, 0, mac, sizeof(mac))) {
 		fwd_count++;
 		return TC_ACT_SHOT;
