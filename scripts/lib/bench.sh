@@ -284,7 +284,7 @@ perf_tool() {
 	make -C "$WT/tools/perf" O="$dir" -j"$(nproc)" NO_LIBPYTHON=1 NO_LIBPERL=1 \
 		NO_LIBTRACEEVENT=1 NO_JVMTI=1 NO_SLANG=1 NO_GTK2=1 NO_LIBBABELTRACE=1 \
 		NO_LIBUNWIND=1 NO_LIBNUMA=1 NO_LIBCRYPTO=1 NO_SDT=1 NO_LIBCAP=1 NO_LIBDW=1 \
-		NO_LIBLLVM=1 NO_CAPSTONE=1 NO_LIBPFM4=1 NO_AUXTRACE=1 BUILD_BPF_SKEL=0 \
+		NO_LIBLLVM=1 NO_CAPSTONE=1 NO_LIBPFM4=1 NO_AUXTRACE=1 NO_RUST=1 BUILD_BPF_SKEL=0 \
 		>"$dir/build.log" 2>&1 || die "bench --profile: perf does not build, see $dir/build.log"
 	[[ -x $dir/perf ]] || die "bench --profile: no perf in $dir (see $dir/build.log)"
 }
