@@ -377,8 +377,8 @@ cmd_bench() {
 		echo "wg-encrypt, then A's decryption (device, peer by receiver index);"
 		echo "-frags: the same on a multi-buffer frame (the message's head in the"
 		echo "linear part, the rest in a frag). The library alone: the KUnit"
-		echo "benchmark_aead of lib/crypto/tests (chacha20poly1305_encrypt() and"
-		echo "_decrypt() in place, 16 bytes of associated data, from its integer MB/s)."
+		echo "benchmark_chacha20poly1305 of lib/crypto/tests (chacha20poly1305_encrypt()"
+		echo "in place and _decrypt(), no associated data, from its integer MB/s)."
 		echo
 		kfunc_table "$raw"
 	} >"$out/latest.md"
