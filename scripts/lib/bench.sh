@@ -182,6 +182,15 @@ vm_tsc_append() {
 	echo "tsc_early_khz=$khz tsc=reliable"
 }
 
+# bench_guest RAW ARGS...: scripts/guest/bench ARGS in the guest, with the
+# worktree's bpfwg; its output in RAW, its progress lines on stderr.
+bench_guest() {
+	local raw=$1
+	shift
+	vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench $*" |
+		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
+}
+
 # insn_tools: in $CACHE/insn, the QEMU plugin that counts the guest's
 # instructions (scripts/host/insn/insn-count.c), built against the
 # qemu-plugin.h of the QEMU source package the host runs (Debian ships
@@ -228,9 +237,7 @@ bench_insn() {
 	log=$(mktemp) raw=$(mktemp)
 	log "bench --insn: ${#MODES[@]} modes, ${#SIZES[@]} sizes, $packets packets each, instructions counted by QEMU"
 	VM_ACCEL_OPTS=thread=single VM_QEMU_EXTRA="-plugin $CACHE/insn/insn-count.so -d plugin -D $log" \
-		VM_APPEND="${VM_APPEND:-} $(vm_tsc_append)" \
-		vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench --insn $packets" |
-		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
+		VM_APPEND="${VM_APPEND:-} $(vm_tsc_append)" bench_guest "$raw" --insn "$packets"
 	mapfile -t marks < <(awk '$1 == "bpfwg-insn" && $2 == "mark" { print $3 }' "$log")
 	((${#marks[@]} == 2 * ${#MODES[@]} * ${#SIZES[@]})) ||
 		die "bench --insn: ${#marks[@]} markers counted, not 2 per mode and size (log: $log, output: $raw)"
@@ -298,8 +305,7 @@ bench_profile() {
 	perf_tool
 	raw=$(mktemp)
 	log "bench --profile: ${#MODES[@]} modes, $secs s of samples each"
-	vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench --profile $secs" |
-		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
+	bench_guest "$raw" --profile "$secs"
 	for mode in "${MODES[@]}"; do
 		awk -v m="$mode" '$1 == "profile" && $2 == m && $3 == "samples" && $4 >= 1000 { ok = 1 }
 			END { exit !ok }' "$raw" ||
@@ -346,8 +352,7 @@ cmd_bench() {
 	[[ $accel == kvm ]] || VM_APPEND="${VM_APPEND:-} $(vm_tsc_append)"
 	[[ ${VM_APPEND:-} == *tsc_early_khz* || $accel == kvm ]] ||
 		log "bench: no TSC frequency in the host's kernel log: the guest's clock is jiffies, the kfunc figures coarse"
-	VM_APPEND=${VM_APPEND:-} vm_run "export BPFWG_DIR=\$BPFWG_WT/samples/bpf/bpfwg; bash scripts/guest/bench $rounds $secs" |
-		sed -u "s/\r$//" | tee "$raw" | grep --line-buffered "^bench: " >&2 || true
+	VM_APPEND=${VM_APPEND:-} bench_guest "$raw" "$rounds" "$secs"
 	if ! bench_validate "$raw" "$rounds" >&2; then
 		rm -f "$raw"
 		die "bench: some figures are missing or not numbers (above)"

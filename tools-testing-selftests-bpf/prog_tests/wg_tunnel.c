@@ -426,7 +426,7 @@ fail:
 }
 
 /*
- * A packet socket on veth0 of @ns: while it is open, every skb veth0
+ * A packet socket on @ifname of @ns: while it is open, every skb the device
  * receives reaches TC as a clone of the skb queued to the socket.
  */
 static int tap_open(const char *ns, const char *ifname)
@@ -1576,13 +1576,6 @@ out:
 }
 
 /*
- * TC: a frame of several pages, queued to a packet socket too, so that the
- * skb is both paged and cloned. Encrypted with only its headers pulled, its
- * message would be written in pages the clone shares: the kfunc refuses it
- * and nothing changes. Pulled whole, the skb is linear and private, the
- * frame goes to B encrypted, B delivers it and the clone kept the plaintext.
- */
-/*
  * @f, built from A to B, turned into a frame from B's side to A's veth0,
  * where tc_encrypt_fwd, attached here, encrypts it and sends it back.
  */
@@ -1607,6 +1600,13 @@ static int fwd_attach(struct wg_kfuncs *k, struct frame *f)
 	return err;
 }
 
+/*
+ * TC: a frame of several pages, queued to a packet socket too, so that the
+ * skb is both paged and cloned. Encrypted with only its headers pulled, its
+ * message would be written in pages the clone shares: the kfunc refuses it
+ * and nothing changes. Pulled whole, the skb is linear and private, the
+ * frame goes to B encrypted, B delivers it and the clone kept the plaintext.
+ */
 static void test_encrypt_tc_paged(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
 	const size_t payload = 5000;
@@ -1658,15 +1658,6 @@ out:
 }
 
 /*
- * An inner datagram whose UDP checksum is still pending (CHECKSUM_PARTIAL,
- * as veth and tap peers with default offloads hand packets over): the
- * kfunc completes it before encrypting, or nothing could afterwards and B
- * would drop the datagram on its bad checksum. The frame comes from B's
- * packet socket with a virtio_net header that asks for the checksum; veth
- * keeps the state to A's TC ingress, where tc_encrypt_fwd encrypts it and
- * sends it back.
- */
-/*
  * Whether the tap on a WireGuard device (IPv4 packets, no link header) got
  * an IPv4 UDP packet of @len bytes whose UDP checksum verifies.
  */
@@ -1689,6 +1680,15 @@ static bool tap_udp_csum_ok(int fd, size_t len)
 #define SUMMED_NONE	0
 #define SUMMED_PARTIAL	3
 
+/*
+ * An inner datagram whose UDP checksum is still pending (CHECKSUM_PARTIAL,
+ * as veth and tap peers with default offloads hand packets over): the
+ * kfunc completes it before encrypting, or nothing could afterwards and the
+ * datagram would leave B with a bad checksum. The frame comes from B's
+ * packet socket with a virtio_net header that asks for the checksum; veth
+ * keeps the state to A's TC ingress, where tc_encrypt_fwd encrypts it and
+ * sends it back.
+ */
 static void test_encrypt_tc_csum_partial(struct wg_tunnel *skel, struct wg_kfuncs *k)
 {
 	const size_t in_hdr = sizeof(struct iphdr), payload = 100;
