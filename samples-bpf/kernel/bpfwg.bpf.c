@@ -26,6 +26,7 @@
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include "bpfwg.h"
@@ -1590,9 +1591,12 @@ int tc_wg(struct __sk_buff *ctx)
  * Redirects the kernel could not carry out, from its tracepoints, so that
  * the counters say what was sent. The loader attaches these with XDP only
  * and fills in what tells bpfwg's redirects from others': the ids of its
- * XDP programs, the interfaces it runs on and the id of its cpumap.
+ * XDP programs, the interfaces it runs on, its network namespace (interface
+ * indexes are per namespace, the tracepoints are not) and the id of its
+ * cpumap.
  */
 __u32 bpfwg_cpumap_id;
+__u64 bpfwg_netns_cookie;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -1638,8 +1642,13 @@ int BPF_PROG(bpfwg_devmap_xmit, const struct net_device *from_dev,
 {
 	__u32 ifindex = from_dev->ifindex;
 
-	if (drops > 0 && bpf_map_lookup_elem(&bpfwg_ifaces, &ifindex))
-		count_n(BPFWG_DROP_XMIT, drops);
+	if (drops <= 0 || !bpf_map_lookup_elem(&bpfwg_ifaces, &ifindex))
+		return 0;
+	/* Without CONFIG_NET_NS there is one namespace. */
+	if (bpf_core_field_exists(from_dev->nd_net.net) &&
+	    BPF_CORE_READ(from_dev, nd_net.net, net_cookie) != bpfwg_netns_cookie)
+		return 0;
+	count_n(BPFWG_DROP_XMIT, drops);
 	return 0;
 }
 

@@ -470,6 +470,20 @@ static __u32 prog_id(const struct bpf_program *prog)
 	return info.id;
 }
 
+/* The cookie of the network namespace bpfwg runs in. */
+static int netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd, err = 0;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 /* XDP: count the redirects the kernel failed to carry out. */
 static int attach_tracing(struct datapath *dp, const struct args *args)
 {
@@ -481,6 +495,7 @@ static int attach_tracing(struct datapath *dp, const struct args *args)
 	__u32 ids[MAX_IFACES + 2];
 	int n_ids = 0;
 	__u8 one = 1;
+	int err;
 	size_t i;
 
 	ids[n_ids++] = prog_id(dp->skel->progs.xdp_wg);
@@ -499,6 +514,12 @@ static int attach_tracing(struct datapath *dp, const struct args *args)
 	}
 	if (args->rss)
 		dp->skel->bss->bpfwg_cpumap_id = rss_cpumap_id(dp);
+	err = netns_cookie(&dp->skel->bss->bpfwg_netns_cookie);
+	if (err) {
+		pr_err("reading the network namespace cookie failed: %s\n",
+		       strerror(-err));
+		return -1;
+	}
 	for (i = 0; i < (size_t)args->n_ifaces; i++) {
 		if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bpfwg_ifaces),
 					&args->ifindexes[i], &one, 0)) {
