@@ -161,12 +161,14 @@ int tc_encrypt_fwd(struct __sk_buff *ctx)
  * What else B sends is passed to the stack untouched, so that a test sees
  * the message it caused: keepalives (a message of a header and a tag)
  * unless take_keepalives is set, and, while match_nonce is set, any
- * message whose nonce is not want_nonce (the one a test injected; one too
- * short to have a nonce is a test's: B sends none).
+ * message whose receiver index and nonce are not want_idx and want_nonce
+ * (the one a test injected; one too short to have a nonce is a test's: B
+ * sends none).
  */
 enum { DEC_DECRYPT, DEC_CAPTURE, DEC_PASS, DEC_DELIVER };
 
 __u32 take_keepalives, match_nonce;
+__le32 want_idx;
 __u64 want_nonce;
 
 __u32 dec_mode;
@@ -268,7 +270,8 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 
 	if (parse(data, data_end, &m) || dec_mode == DEC_PASS ||
 	    (m.len == WG_HDR_LEN + 16 && !take_keepalives) ||
-	    (match_nonce && m.has_nonce && m.len >= WG_HDR_LEN && m.nonce != want_nonce))
+	    (match_nonce && m.has_nonce && m.len >= WG_HDR_LEN &&
+	     (m.idx != want_idx || m.nonce != want_nonce)))
 		return false;
 	dec_cloned = cloned;
 	dec_nonlinear = nonlinear;
