@@ -30,6 +30,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include "bpfwg.h"
+#include "csum.h"
 #include "../dsa/mtk.h"
 
 /*
@@ -81,8 +82,6 @@ extern int bpf_xdp_wg_deliver(struct xdp_md *ctx, u32 offset,
 			      struct bpf_wg_peer *peer) __ksym;
 extern u32 bpf_wg_device_ifindex(struct bpf_wg_device *wg) __ksym;
 
-extern s64 bpf_xdp_csum(struct xdp_md *ctx, u32 offset, u32 len,
-			__wsum seed) __ksym;
 extern s64 bpf_skb_csum(struct __sk_buff *ctx, u32 offset, u32 len,
 			__wsum seed) __ksym;
 
@@ -410,15 +409,6 @@ static __always_inline int wg_decrypt(void *ctx, bool xdp, __u32 nh_off,
 {
 	return xdp ? bpf_xdp_wg_decrypt(ctx, nh_off, peer) :
 		     bpf_skb_wg_decrypt(ctx, nh_off, peer);
-}
-
-static __always_inline __u16 csum_fold(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
 }
 
 /*
@@ -840,82 +830,41 @@ static __always_inline void build_outer(struct outer *o, __u8 family,
 }
 
 /*
- * XDP on skbs (generic XDP, a veth's native XDP) gets the frames of local
- * senders with their TCP or UDP checksum pending (CHECKSUM_PARTIAL): the
- * checksum field holds the folded pseudo-header sum and the rest is left
- * to a device, which XDP cannot tell. Encrypted as is, the checksum would
- * never be completed. So a field that holds exactly that sum is completed
- * here, as skb_checksum_help() would, unless the checksum verifies as it is
- * (a complete one that happens to equal it). The skb still says the
- * checksum is pending: the caller restores the field (*@orig at @at)
- * unless the packet leaves encrypted. 1 if completed, 0 if left alone, -1
- * if unreadable.
+ * XDP: a pending TCP or UDP checksum of the inner packet at @off completed
+ * (csum.h), since encrypted it would never be; the caller restores the
+ * field (*@orig at @at) unless the packet leaves encrypted.
  */
 static __always_inline int complete_csum(void *ctx, __u32 off,
 					 const struct ip_info *ip, __u16 *orig,
 					 __u32 *at)
 {
-	__u32 l4off = off + ip->hdr_len, l4len = ip->len - ip->hdr_len;
-	__u64 pseudo = bpf_htons(ip->l4proto) + bpf_htons(l4len);
-	__u32 csum_off;
-	__u16 check;
-	s64 sum;
+	__u64 addrs = 0;
 	int i;
 
 	if (ip->fragment)
 		return 0;
-	if (ip->l4proto == IPPROTO_TCP)
-		csum_off = offsetof(struct tcphdr, check);
-	else if (ip->l4proto == IPPROTO_UDP)
-		csum_off = offsetof(struct udphdr, check);
-	else
-		return 0;
-	if (l4len < csum_off + 2 || load(ctx, true, l4off + csum_off, &check, 2))
-		return 0;
 	for (i = 0; i < 4; i++) {
 		if (ip->family == AF_INET && i)
 			break;
-		pseudo += ip->saddr[i];
-		pseudo += ip->daddr[i];
+		addrs += ip->saddr[i];
+		addrs += ip->daddr[i];
 	}
-	if (check != (__u16)~csum_fold(pseudo))
-		return 0;
-	sum = bpf_xdp_csum(ctx, l4off, l4len, pseudo);
-	if (sum < 0)
-		return -1;
-	if (!csum_fold(sum))
-		return 0;	/* it verifies: complete already */
-	sum = bpf_xdp_csum(ctx, l4off, l4len, 0);
-	if (sum < 0)
-		return -1;
-	*orig = check;
-	*at = l4off + csum_off;
-	check = csum_fold(sum);
-	if (ip->l4proto == IPPROTO_UDP && !check)
-		check = 0xffff;
-	return store(ctx, true, *at, &check, 2) ? -1 : 1;
+	return xdp_complete_l4_csum(ctx, off + ip->hdr_len,
+				    ip->len - ip->hdr_len, ip->l4proto, addrs,
+				    orig, at);
 }
 
 /*
- * XDP: an SCTP packet whose CRC32c a local sender left to offload (its
- * skb's CHECKSUM_PARTIAL with csum_not_inet, which XDP cannot see) has a
- * zero checksum field. There is no CRC32c kfunc to complete it, and
- * encrypted as is it would never be completed: the stack, which does, is
- * to forward it. A sender's own CRC32c is zero once in 2^32 packets, which
- * then take the stack too. TC has the skb's state: the encryption kfunc
- * refuses such packets itself.
+ * XDP: an SCTP packet with its CRC32c pending (csum.h): encrypted as is it
+ * would never be completed, the stack is to forward it. TC has the skb's
+ * state: the encryption kfunc refuses such packets itself.
  */
 static __always_inline bool sctp_crc_pending(void *ctx, __u32 off,
 					     const struct ip_info *ip)
 {
-	__u32 crc;
-
 	if (ip->l4proto != IPPROTO_SCTP || ip->fragment)
 		return false;
-	/* The checksum is the 4 bytes after the ports and verification tag. */
-	if (load(ctx, true, off + ip->hdr_len + 8, &crc, sizeof(crc)))
-		return true;
-	return !crc;
+	return xdp_sctp_crc_pending(ctx, off + ip->hdr_len);
 }
 
 /* UDP checksum of the datagram at @off, pseudo-header included. */

@@ -124,6 +124,7 @@ enum bpfwg_rss_stat {
 	BPFWG_RSS_REDIRECTED,	/* steered to a CPU */
 	BPFWG_RSS_PASS,		/* no cpumap entry for the CPU: to the stack */
 	BPFWG_RSS_SW_HASH,	/* rx_hash: hashed by the program */
+	BPFWG_RSS_PASS_CSUM,	/* SCTP CRC32c pending: to the stack */
 	BPFWG_RSS_STAT_MAX,
 };
 

@@ -21,12 +21,18 @@
  * programs redirecting into it and the ones in its entries must agree.
  * Headers are read from the linear part; a packet whose headers are not
  * there is steered as a non-IP one.
+ *
+ * A cpumap rebuilds the skbs of a veth's frames without their checksum
+ * state: a TCP or UDP checksum a local sender left pending is completed
+ * before the redirect (csum.h), and an SCTP packet whose CRC32c is pending
+ * stays on the receiving CPU, in the skb that knows it (rss:pass-csum).
  */
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bpfwg.h"
+#include "csum.h"
 
 extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
 				    enum xdp_rss_hash_type *rss_type) __ksym;
@@ -101,18 +107,67 @@ static __always_inline void count(enum bpfwg_rss_stat stat)
 		*val += 1;
 }
 
+/* Where the transport header of a packet is, for its checksum. */
+struct l4 {
+	__u32 off;
+	__u32 len;	/* 0: none, or a fragment */
+};
+
+/* The sum of the flow's addresses, as the pseudo-header has them. */
+static __always_inline __u64 addr_sum(const struct flow *f)
+{
+	__u64 sum = 0;
+	int i;
+
+	/* IPv4 addresses have their first words only, the rest zeroes. */
+	for (i = 0; i < 4; i++)
+		sum += (__u64)f->saddr[i] + f->daddr[i];
+	return sum;
+}
+
+/*
+ * To @cpu, through the cpumap, the packet's pending checksum completed
+ * first; restored if the packet stays (no cpumap entry for @cpu).
+ */
+static __always_inline int steer_to(struct xdp_md *ctx, const struct flow *f,
+				    const struct l4 *l4, __u32 cpu)
+{
+	__u16 orig;
+	__u32 at;
+	long ret;
+	int done = 0;
+
+	if (l4->len) {
+		if (f->proto == IPPROTO_SCTP &&
+		    xdp_sctp_crc_pending(ctx, l4->off)) {
+			count(BPFWG_RSS_PASS_CSUM);
+			return XDP_PASS;
+		}
+		done = xdp_complete_l4_csum(ctx, l4->off, l4->len, f->proto,
+					    addr_sum(f), &orig, &at);
+		if (done < 0) {
+			count(BPFWG_RSS_PASS_CSUM);
+			return XDP_PASS;
+		}
+	}
+	ret = bpf_redirect_map(&bpfwg_cpumap, cpu, XDP_PASS);
+	if (ret != XDP_REDIRECT && done &&
+	    bpf_xdp_store_bytes(ctx, at, &orig, sizeof(orig)))
+		return XDP_DROP;
+	count(ret == XDP_REDIRECT ? BPFWG_RSS_REDIRECTED : BPFWG_RSS_PASS);
+	return ret;
+}
+
 /* To the CPU in slot (@n modulo the number of CPUs) of the table. */
-static __always_inline int steer(__u32 n)
+static __always_inline int steer(struct xdp_md *ctx, const struct flow *f,
+				 const struct l4 *l4, __u32 n)
 {
 	const struct bpfwg_rss_config *cfg = config();
 	__u32 slot = n % cfg->n_cpus;
-	long ret;
 
 	if (slot >= BPFWG_RSS_MAX_CPUS)
 		return XDP_PASS;
-	ret = bpf_redirect_map(&bpfwg_cpumap, cfg->cpus[slot], XDP_PASS);
-	count(ret == XDP_REDIRECT ? BPFWG_RSS_REDIRECTED : BPFWG_RSS_PASS);
-	return ret;
+	return steer_to(ctx, f, l4, cfg->cpus[slot]);
 }
 
 static __always_inline __u32 next_slot(void)
@@ -136,8 +191,12 @@ static __always_inline void parse_ports(struct flow *f, void *l4,
 	f->dport = udp->dest;
 }
 
-/* The flow of a packet: zeroes for what it does not have. */
-static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f)
+/*
+ * The flow of a packet: zeroes for what it does not have; and where its
+ * transport header is, if it has one, not in a fragment.
+ */
+static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f,
+				       struct l4 *l4)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -145,15 +204,18 @@ static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f)
 	struct vlan_hdr *vlan;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
+	__u32 l3off;
 	void *l3;
 	__be16 proto;
 	int i;
 
 	__builtin_memset(f, 0, sizeof(*f));
+	__builtin_memset(l4, 0, sizeof(*l4));
 	if ((void *)(eth + 1) > data_end)
 		return;
 	proto = eth->h_proto;
 	l3 = eth + 1;
+	l3off = sizeof(*eth);
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
 		if (proto != bpf_htons(ETH_P_8021Q) &&
 		    proto != bpf_htons(ETH_P_8021AD))
@@ -163,6 +225,7 @@ static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f)
 			return;
 		proto = vlan->h_vlan_encapsulated_proto;
 		l3 = vlan + 1;
+		l3off += sizeof(*vlan);
 	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -176,6 +239,10 @@ static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f)
 		if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 			return;
 		parse_ports(f, l3 + ip->ihl * 4, data_end);
+		if (bpf_ntohs(ip->tot_len) > ip->ihl * 4) {
+			l4->off = l3off + ip->ihl * 4;
+			l4->len = bpf_ntohs(ip->tot_len) - ip->ihl * 4;
+		}
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		ip6 = l3;
 		if ((void *)(ip6 + 1) > data_end)
@@ -185,6 +252,8 @@ static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f)
 		/* Extension headers, fragments included, are not followed. */
 		f->proto = ip6->nexthdr;
 		parse_ports(f, ip6 + 1, data_end);
+		l4->off = l3off + sizeof(*ip6);
+		l4->len = bpf_ntohs(ip6->payload_len);
 	}
 }
 
@@ -209,16 +278,21 @@ static __always_inline __u32 flow_hash(const struct flow *f)
 SEC("xdp.frags")
 int rss_round_robin(struct xdp_md *ctx)
 {
-	return steer(next_slot());
+	struct flow f;
+	struct l4 l4;
+
+	parse_flow(ctx, &f, &l4);
+	return steer(ctx, &f, &l4, next_slot());
 }
 
 SEC("xdp.frags")
 int rss_match_port(struct xdp_md *ctx)
 {
 	struct flow f;
+	struct l4 l4;
 
-	parse_flow(ctx, &f);
-	return steer(bpf_ntohs(f.dport));
+	parse_flow(ctx, &f, &l4);
+	return steer(ctx, &f, &l4, bpf_ntohs(f.dport));
 }
 
 SEC("xdp.frags")
@@ -227,9 +301,9 @@ int rss_tuple_steering(struct xdp_md *ctx)
 	const struct bpfwg_rss_config *cfg = config();
 	__u32 *known, cpu, slot;
 	struct flow f;
-	long ret;
+	struct l4 l4;
 
-	parse_flow(ctx, &f);
+	parse_flow(ctx, &f, &l4);
 	known = bpf_map_lookup_elem(&bpfwg_rss_flows, &f);
 	if (known) {
 		cpu = *known;
@@ -244,9 +318,7 @@ int rss_tuple_steering(struct xdp_md *ctx)
 		if (known)
 			cpu = *known;
 	}
-	ret = bpf_redirect_map(&bpfwg_cpumap, cpu, XDP_PASS);
-	count(ret == XDP_REDIRECT ? BPFWG_RSS_REDIRECTED : BPFWG_RSS_PASS);
-	return ret;
+	return steer_to(ctx, &f, &l4, cpu);
 }
 
 SEC("xdp.frags")
@@ -254,14 +326,15 @@ int rss_rx_hash(struct xdp_md *ctx)
 {
 	enum xdp_rss_hash_type type;
 	struct flow f;
+	struct l4 l4;
 	__u32 hash;
 
+	parse_flow(ctx, &f, &l4);
 	if (bpf_xdp_metadata_rx_hash(ctx, &hash, &type)) {
-		parse_flow(ctx, &f);
 		hash = flow_hash(&f);
 		count(BPFWG_RSS_SW_HASH);
 	}
-	return steer(hash);
+	return steer(ctx, &f, &l4, hash);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -32,6 +32,7 @@ static const char * const rss_stat_names[BPFWG_RSS_STAT_MAX] = {
 	[BPFWG_RSS_REDIRECTED] = "rss:redirected",
 	[BPFWG_RSS_PASS] = "rss:pass",
 	[BPFWG_RSS_SW_HASH] = "rss:sw-hash",
+	[BPFWG_RSS_PASS_CSUM] = "rss:pass-csum",
 };
 
 const char *rss_stat_name(enum bpfwg_rss_stat stat)
