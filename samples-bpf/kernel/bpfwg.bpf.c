@@ -96,14 +96,29 @@ extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
 /*
  * net/netfilter/nf_conntrack_bpf.c, weak: the datapath loads without
  * conntrack and only calls these in conntrack mode. Only the status of an
- * entry is read, through a CO-RE flavour of struct nf_conn, which is not in
- * vmlinux.h when conntrack is a module.
+ * entry and its TCP window tracking flags are read, through CO-RE flavours
+ * of the structures, which are not in vmlinux.h when conntrack is a module.
  */
 struct nf_conn;
 
+struct ip_ct_tcp_state___bpfwg {
+	u8 flags;
+} __attribute__((preserve_access_index));
+
+struct ip_ct_tcp___bpfwg {
+	struct ip_ct_tcp_state___bpfwg seen[2];
+} __attribute__((preserve_access_index));
+
+union nf_conntrack_proto___bpfwg {
+	struct ip_ct_tcp___bpfwg tcp;
+} __attribute__((preserve_access_index));
+
 struct nf_conn___bpfwg {
 	unsigned long status;
+	union nf_conntrack_proto___bpfwg proto;
 } __attribute__((preserve_access_index));
+
+#define IP_CT_TCP_FLAG_BE_LIBERAL	0x08
 
 struct bpf_ct_opts___bpfwg {
 	s32 netns_id;
@@ -125,6 +140,7 @@ bpf_skb_ct_lookup(struct __sk_buff *ctx, struct bpf_sock_tuple *tuple,
 		  u32 opts__sz) __ksym __weak;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
 extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
+extern int bpf_ct_set_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
 
 #define ETH_ALEN	6
 #define ETH_HLEN	14
@@ -634,11 +650,23 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 		ret = BPFWG_PASS_NAT;
 	} else if (ip->l4proto == IPPROTO_TCP) {
 		/* Assured: the handshake completed, the connection is
-		 * established.
+		 * established. Conntrack does not see the window move
+		 * while the fast path carries the flow: its window
+		 * tracking goes off, as the flowtable turns it off, or the
+		 * FIN and RST left to the stack would be out of window
+		 * (invalid) and the entry would never close.
 		 */
 		if (status & IPS_ASSURED) {
+			struct nf_conn___bpfwg *c = (void *)ct;
+
 			ret = 0;
 			timeout = cfg->ct_tcp_established;
+			if (!(c->proto.tcp.seen[0].flags &
+			      c->proto.tcp.seen[1].flags &
+			      IP_CT_TCP_FLAG_BE_LIBERAL) &&
+			    (!bpf_ksym_exists(bpf_ct_set_tcp_be_liberal) ||
+			     bpf_ct_set_tcp_be_liberal(ct)))
+				ret = BPFWG_PASS_CT;
 		}
 	} else if (status & IPS_SEEN_REPLY) {
 		/* A UDP stream once assured, as nf_conntrack_udp_packet()

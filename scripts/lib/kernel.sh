@@ -227,16 +227,21 @@ selftests_files() {
 }
 
 selftests_prune() {
-	local src=$WT/tools/testing/selftests/bpf dst=$WT/$SELFTESTS t keep progs
+	local src=$WT/tools/testing/selftests/bpf dst=$WT/$SELFTESTS t keep progs before
 	mapfile -t keep < <(selftests_files "$src")
 	# bench (benchs/) is built too, for bench_wg.c: it links every
 	# benchmark, so it needs all of their programs.
 	progs=$(selftests_progs "$src" "${keep[@]}" "$src"/benchs/bench_*.c)
 	mkdir -p "$dst"
+	before=$(ls "$dst/prog_tests" 2>/dev/null || true)
 	rsync -a --exclude='/prog_tests/*.c' --exclude='/progs/*.c' "$src/" "$dst/"
 	find "$dst/prog_tests" "$dst/progs" -maxdepth 1 -name '*.c' -delete
 	for t in "${keep[@]}"; do cp -p "$t" "$dst/prog_tests/"; done
 	for t in $progs; do cp -p "$src/progs/$t.c" "$dst/progs/"; done
+	# The list of tests (prog_tests/tests.h) is made again when a file
+	# is newer than it, which a test added to the list with its old
+	# time (cp -p) is not: when the files differ, it goes.
+	[[ $(ls "$dst/prog_tests") == "$before" ]] || rm -f "$dst/prog_tests/tests.h"
 }
 
 selftests_make() {
