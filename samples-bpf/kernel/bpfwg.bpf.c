@@ -202,6 +202,19 @@ const struct bpfwg_config bpfwg_config = {
 	.hop_limit6 = 64,
 };
 
+/*
+ * Conntrack mode (only flows conntrack accepted, none with NAT): set by the
+ * loader before it attaches, and again whenever the netns' ruleset gains
+ * or loses NAT or a forwarding filter (-c and -C fix it). In .bss, not in
+ * the configuration, as it changes under the running programs.
+ */
+__u32 bpfwg_conntrack;
+
+static __always_inline bool conntrack_mode(void)
+{
+	return *(volatile __u32 *)&bpfwg_conntrack;
+}
+
 /* Reads the configuration from the map, not the defaults above, which the
  * compiler would otherwise use for a const object.
  */
@@ -1236,7 +1249,7 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_MTU);
 		goto out;
 	}
-	if (config()->conntrack) {
+	if (conntrack_mode()) {
 		rc = ct_check(p->ctx, xdp, p->l3off, &ip);
 		if (rc) {
 			v = pass(rc);
@@ -1358,7 +1371,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 		goto slow;
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
-	    (config()->conntrack && ct_check(p->ctx, xdp, off, &ip)))
+	    (conntrack_mode() && ct_check(p->ctx, xdp, off, &ip)))
 		goto slow;
 
 	if (strip(p, xdp, off, len, ip.family, &fib) ||

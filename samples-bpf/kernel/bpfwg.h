@@ -45,7 +45,6 @@ enum bpfwg_stat {
 /* The datapath's configuration, set by the loader before loading. */
 struct bpfwg_config {
 	bool udp_csum4;		/* IPv4 outer UDP checksum (-u: off) */
-	bool conntrack;		/* established flows only (-c, automatic) */
 	bool xdp_tx_ports;	/* XDP: redirect to bpfwg_tx_ports only */
 	__u8 ttl4;		/* net.ipv4.ip_default_ttl */
 	__u8 hop_limit6;	/* net.ipv6.conf.default.hop_limit */

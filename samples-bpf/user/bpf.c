@@ -377,7 +377,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
-	cfg->conntrack = args->conntrack;
+	dp->skel->bss->bpfwg_conntrack = args->conntrack;
 	/* The kernel's defaults when conntrack is not loaded yet. */
 	cfg->ct_tcp_established =
 		ct_timeout_ms("nf_conntrack_tcp_timeout_established", 432000);
@@ -630,6 +630,12 @@ int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo)
 err:
 	pr_err("filling the DSA maps failed: %s\n", strerror(errno));
 	return -1;
+}
+
+void datapath_set_conntrack(struct datapath *dp, bool on)
+{
+	/* Shared by every object of the datapath (load_dev()). */
+	dp->skel->bss->bpfwg_conntrack = on;
 }
 
 int datapath_sync_fwmarks(struct datapath *dp)

@@ -224,8 +224,34 @@ static int read_stats(struct datapath *dp, struct counters *c)
 	return err;
 }
 
+/*
+ * Without -c or -C, conntrack mode follows the ruleset, read again each
+ * round: NAT or a forwarding filter added after the start (a firewall
+ * started later, a wg-quick PostUp rule) turns it on within a second, and
+ * their removal turns it off. A ruleset that cannot be read turns it on.
+ */
+static void follow_ruleset(struct datapath *dp, struct args *args)
+{
+	char what[256] = "";
+	int ret = nf_ruleset_scan(what, sizeof(what));
+	bool on = ret != 0;
+
+	if (args->ct_mode != CT_AUTO || on == args->conntrack)
+		return;
+	args->conntrack = on;
+	datapath_set_conntrack(dp, on);
+	if (ret < 0)
+		pr_warn("conntrack mode on: the ruleset cannot be read (%s)\n",
+			strerror(-ret));
+	else if (on)
+		pr_info("conntrack mode on: this network namespace now has an %s\n",
+			what);
+	else
+		pr_info("conntrack mode off: no NAT or forwarding filter left in this network namespace\n");
+}
+
 /* Until SIGINT, SIGTERM, SIGHUP or SIGPIPE (blocked, so taken here), one round a second. */
-static int run(struct datapath *dp, const sigset_t *sigs)
+static int run(struct datapath *dp, struct args *args, const sigset_t *sigs)
 {
 	const struct timespec interval = { .tv_sec = INTERVAL_SEC };
 	static struct counters a, b;
@@ -253,6 +279,8 @@ static int run(struct datapath *dp, const sigset_t *sigs)
 		last = t;
 		if (datapath_sync_fwmarks(dp) || datapath_sync_vlans(dp))
 			return -1;
+		if (!args->rss_only)
+			follow_ruleset(dp, args);
 	}
 	/* What came in since the last round counts too. */
 	if (read_stats(dp, now))
@@ -308,7 +336,7 @@ int main(int argc, char **argv)
 		args.udp_csum_off ? ", no IPv4 UDP checksum" : "",
 		args.rss_only ? ", RSS only " : args.rss ? ", RSS " : "",
 		args.rss ? rss_name(args.rss) : "");
-	if (!run(&dp, &sigs))
+	if (!run(&dp, &args, &sigs))
 		ret = EXIT_SUCCESS;
 out:
 	/* Closing the links detaches the programs. */
