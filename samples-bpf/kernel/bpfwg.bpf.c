@@ -212,7 +212,7 @@ __u32 bpfwg_conntrack;
 
 static __always_inline bool conntrack_mode(void)
 {
-	return *(volatile __u32 *)&bpfwg_conntrack;
+	return bpfwg_conntrack;
 }
 
 /* Reads the configuration from the map, not the defaults above, which the
