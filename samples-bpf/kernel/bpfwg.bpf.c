@@ -143,6 +143,7 @@ extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
 extern int bpf_ct_set_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
 
 #define ETH_ALEN	6
+#define LOOPBACK_IFINDEX	1
 #define ETH_HLEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -268,6 +269,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } bpfwg_tx_ports SEC(".maps");
+
+/*
+ * The IPv4 reverse path filter of each interface (by ifindex): the greater
+ * of net.ipv4.conf.{all,DEV}.rp_filter, kept in sync by the loader.
+ * Interfaces missing here have none.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} bpfwg_rp_filter SEC(".maps");
 
 /* XDP: the VLAN device of each tag (see bpfwg.h). */
 struct {
@@ -719,6 +732,37 @@ static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
 		__builtin_memcpy(fib->ipv6_dst, ip->daddr, 16);
 	}
 	return bpf_fib_lookup(p->ctx, fib, sizeof(*fib), flags);
+}
+
+/*
+ * Whether the IPv4 packet that arrived on @iif passes @iif's reverse path
+ * filter, as fib_validate_source() would find: the route back to its source,
+ * looked up as from the host (input: the loopback device), is unicast and,
+ * strict (1), leaves through @iif; loose (2), leaves at all. A multipath
+ * route may pick another next hop than the kernel's check, which accepts
+ * any of them: such packets take the stack, which decides. IPv6 has no
+ * rp_filter.
+ */
+static __always_inline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
+				   __u32 iif)
+{
+	struct bpf_fib_lookup fib = {};
+	__u32 *mode;
+
+	if (ip->family != AF_INET)
+		return true;
+	mode = bpf_map_lookup_elem(&bpfwg_rp_filter, &iif);
+	if (!mode || !*mode)
+		return true;
+	fib.family = AF_INET;
+	fib.tos = ip->ds;
+	fib.ipv4_src = ip->daddr[0];
+	fib.ipv4_dst = ip->saddr[0];
+	fib.ifindex = LOOPBACK_IFINDEX;
+	if (bpf_fib_lookup(p->ctx, &fib, sizeof(fib),
+			   BPF_FIB_LOOKUP_SKIP_NEIGH) != BPF_FIB_LKUP_RET_SUCCESS)
+		return false;
+	return *mode != 1 || fib.ifindex == iif;
 }
 
 static __always_inline enum bpfwg_stat fib_pass_reason(int rc)
@@ -1249,6 +1293,10 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_MTU);
 		goto out;
 	}
+	if (!rpf_ok(p, &ip, p->ifindex)) {
+		v = pass(BPFWG_PASS_RPF);
+		goto out;
+	}
 	if (conntrack_mode()) {
 		rc = ct_check(p->ctx, xdp, p->l3off, &ip);
 		if (rc) {
@@ -1371,6 +1419,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 		goto slow;
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
+	    !rpf_ok(p, &ip, wg_ifindex) ||
 	    (conntrack_mode() && ct_check(p->ctx, xdp, off, &ip)))
 		goto slow;
 

@@ -33,6 +33,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_DSA_PORT,	/* DSA: from a switch port not served */
 	BPFWG_PASS_VLAN,	/* XDP: tagged, no VLAN device for the tag */
 	BPFWG_PASS_CSUM,	/* XDP: SCTP with its CRC32c left to offload */
+	BPFWG_PASS_RPF,		/* IPv4: the input's rp_filter may refuse it */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */

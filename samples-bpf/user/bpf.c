@@ -3,10 +3,12 @@
  * attach to the interfaces with links (which go away with the process),
  * read the counters and keep the fwmarks in sync.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_DSA_PORT] = "pass:dsa-port",
 	[BPFWG_PASS_VLAN] = "pass:vlan",
 	[BPFWG_PASS_CSUM] = "pass:csum",
+	[BPFWG_PASS_RPF] = "pass:rpf",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
@@ -425,7 +428,8 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	}
 	if (load_devs(dp, args, object) || (args->rss && rss_load(dp, args)))
 		return -1;
-	err = datapath_sync_fwmarks(dp) ?: datapath_sync_vlans(dp);
+	err = datapath_sync_fwmarks(dp) ?: datapath_sync_vlans(dp) ?:
+	      datapath_sync_rp_filter(dp);
 	if (!err && !dp->n_wg && !args->rss_only)
 		pr_warn("no WireGuard device in this network namespace yet: nothing is carried until there is one (ip link add wg0 type wireguard)\n");
 	return err;
@@ -665,6 +669,68 @@ int datapath_sync_fwmarks(struct datapath *dp)
 		key = next;
 		prev = &key;
 		for (i = 0; i < n && devs[i].ifindex != key; i++)
+			;
+		if (i == n)
+			bpf_map_delete_elem(map, &key);
+	}
+	return 0;
+}
+
+#define MAX_RPF		1024	/* bpfwg_rp_filter's size */
+
+/*
+ * IPv4: the reverse path filter of every interface of the netns into
+ * bpfwg_rp_filter, the greater of conf/all and conf/DEV as the kernel
+ * applies them; interfaces without one are left out.
+ */
+int datapath_sync_rp_filter(struct datapath *dp)
+{
+	static const char conf[] = "/proc/sys/net/ipv4/conf";
+	int map = bpf_map__fd(dp->skel->maps.bpfwg_rp_filter);
+	__u32 key, next, *prev = NULL, val;
+	static __u32 keys[MAX_RPF];
+	static bool warned;
+	char path[PATH_MAX];
+	int all, n = 0, i;
+	struct dirent *e;
+	DIR *d;
+
+	d = opendir(conf);
+	if (!d)
+		return 0;	/* no IPv4, nothing to filter */
+	all = read_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", 0);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "all") ||
+		    !strcmp(e->d_name, "default"))
+			continue;
+		key = if_nametoindex(e->d_name);
+		snprintf(path, sizeof(path), "%s/%s/rp_filter", conf, e->d_name);
+		val = read_sysctl(path, 0);
+		if (val < (__u32)all)
+			val = all;
+		if (!key || !val)
+			continue;
+		if (n == MAX_RPF) {
+			if (!warned)
+				pr_warn("more than %d interfaces with rp_filter: the fast path leaves the others' IPv4 to the stack\n",
+					MAX_RPF);
+			warned = true;
+			break;
+		}
+		if (bpf_map_update_elem(map, &key, &val, BPF_ANY)) {
+			pr_err("updating the rp_filter map failed: %s\n",
+			       strerror(errno));
+			closedir(d);
+			return -1;
+		}
+		keys[n++] = key;
+	}
+	closedir(d);
+	/* Interfaces gone, or without a filter now. */
+	while (!bpf_map_get_next_key(map, prev, &next)) {
+		key = next;
+		prev = &key;
+		for (i = 0; i < n && keys[i] != key; i++)
 			;
 		if (i == n)
 			bpf_map_delete_elem(map, &key);

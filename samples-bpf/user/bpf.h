@@ -40,6 +40,7 @@ int datapath_attach(struct datapath *dp, const struct args *args);
 int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo);
 void datapath_set_conntrack(struct datapath *dp, bool on);
 int datapath_sync_fwmarks(struct datapath *dp);
+int datapath_sync_rp_filter(struct datapath *dp);
 int datapath_sync_vlans(struct datapath *dp);
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX]);
 void datapath_close(struct datapath *dp);

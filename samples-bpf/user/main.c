@@ -277,7 +277,8 @@ static int run(struct datapath *dp, struct args *args, const sigset_t *sigs)
 		t = now_sec();
 		print_stats(dp, now, before, t - last);
 		last = t;
-		if (datapath_sync_fwmarks(dp) || datapath_sync_vlans(dp))
+		if (datapath_sync_fwmarks(dp) || datapath_sync_vlans(dp) ||
+		    datapath_sync_rp_filter(dp))
 			return -1;
 		if (!args->rss_only)
 			follow_ruleset(dp, args);
