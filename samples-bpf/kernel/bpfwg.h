@@ -113,6 +113,10 @@ enum bpfwg_dsa_vlan {
 struct bpfwg_rss_config {
 	__u32 n_cpus;
 	__u32 cpus[BPFWG_RSS_MAX_CPUS];
+	/* Device-bound: frames whose VLAN tag the device took out (which
+	 * the cpumap would lose) stay on the receiving CPU, for the stack.
+	 */
+	__u32 vlan_tag;
 };
 
 /*
@@ -125,6 +129,7 @@ enum bpfwg_rss_stat {
 	BPFWG_RSS_PASS,		/* no cpumap entry for the CPU: to the stack */
 	BPFWG_RSS_SW_HASH,	/* rx_hash: hashed by the program */
 	BPFWG_RSS_PASS_CSUM,	/* SCTP CRC32c pending: to the stack */
+	BPFWG_RSS_PASS_VLAN,	/* VLAN tag out of the frame: to the stack */
 	BPFWG_RSS_STAT_MAX,
 };
 

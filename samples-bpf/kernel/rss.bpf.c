@@ -26,6 +26,10 @@
  * state: a TCP or UDP checksum a local sender left pending is completed
  * before the redirect (csum.h), and an SCTP packet whose CRC32c is pending
  * stays on the receiving CPU, in the skb that knows it (rss:pass-csum).
+ * So does a frame whose VLAN tag the device took out (rss:pass-vlan): the
+ * cpumap would lose the tag, and the datapath route the frame as the
+ * port's own. Only a program bound to a device whose driver gives the tag
+ * (vlan_tag set) can tell.
  */
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
@@ -36,6 +40,9 @@
 
 extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
 				    enum xdp_rss_hash_type *rss_type) __ksym;
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
+					__be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym;
 
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -132,11 +139,17 @@ static __always_inline __u64 addr_sum(const struct flow *f)
 static __always_inline int steer_to(struct xdp_md *ctx, const struct flow *f,
 				    const struct l4 *l4, __u32 cpu)
 {
-	__u16 orig;
+	__be16 vlan_proto;
+	__u16 orig, tci;
 	__u32 at;
 	long ret;
 	int done = 0;
 
+	if (config()->vlan_tag &&
+	    !bpf_xdp_metadata_rx_vlan_tag(ctx, &vlan_proto, &tci)) {
+		count(BPFWG_RSS_PASS_VLAN);
+		return XDP_PASS;
+	}
 	if (l4->len) {
 		if (f->proto == IPPROTO_SCTP &&
 		    xdp_sctp_crc_pending(ctx, l4->off)) {

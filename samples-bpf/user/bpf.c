@@ -244,11 +244,13 @@ static struct bpfwg *open_object(const char *object, void **elf,
 
 /*
  * Whether interface @i gets its own xdp_wg_dev: native XDP (the kernel
- * binds no program in generic mode) without --rss (the RSS program runs
- * there), on a driver that gives XDP the VLAN tags it strips. Elsewhere a
- * tag taken out of the frame before XDP runs makes the frame look
- * untagged: warn where that can happen, on a NIC with rx VLAN offload on
- * and on any veth, whose peer's tx VLAN offload decides.
+ * binds no program in generic mode) without --rss, on a driver that gives
+ * XDP the VLAN tags it strips. With --rss on such a driver, the RSS
+ * program, bound to the device, passes frames with such a tag to the
+ * stack (rss.bpf.c). Elsewhere a tag taken out of the frame before XDP
+ * runs makes the frame look untagged: warn where that can happen, on a NIC
+ * with rx VLAN offload on and on any veth, whose peer's tx VLAN offload
+ * decides.
  */
 static bool vlan_meta(const struct args *args, const __u64 *features, int i,
 		      int fd)
@@ -260,8 +262,8 @@ static bool vlan_meta(const struct args *args, const __u64 *features, int i,
 	const char *how;
 
 	if ((args->hook == HOOK_XDP || args->hook == HOOK_XDP_NATIVE) &&
-	    !args->rss && (features[i] & NETDEV_XDP_RX_METADATA_VLAN_TAG))
-		return true;
+	    (features[i] & NETDEV_XDP_RX_METADATA_VLAN_TAG))
+		return !args->rss;
 	if (fd < 0)
 		return false;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", args->ifnames[i]);

@@ -33,6 +33,7 @@ static const char * const rss_stat_names[BPFWG_RSS_STAT_MAX] = {
 	[BPFWG_RSS_PASS] = "rss:pass",
 	[BPFWG_RSS_SW_HASH] = "rss:sw-hash",
 	[BPFWG_RSS_PASS_CSUM] = "rss:pass-csum",
+	[BPFWG_RSS_PASS_VLAN] = "rss:pass-vlan",
 };
 
 const char *rss_stat_name(enum bpfwg_rss_stat stat)
@@ -87,20 +88,29 @@ static int allowed_cpus(struct bpfwg_rss_config *cfg, const struct args *args,
 /*
  * Without the driver's xmo_rx_hash, bpf_xdp_metadata_rx_hash() resolves to
  * the generic kfunc, which fails on every packet: ask the netdev netlink
- * family which drivers have it, before loading anything.
+ * family which drivers have it, before loading anything. Which ones give
+ * the VLAN tags they take out of frames (@vlan) is asked at the same time:
+ * the RSS programs of those interfaces are bound to them to read the tag.
  */
-static int check_rx_hash(const struct args *args)
+static int check_rx_metadata(const struct args *args, bool *vlan)
 {
 	__u64 features[MAX_IFACES];
 	int ret, i;
 
 	ret = nl_xdp_rx_metadata(args->ifindexes, args->n_ifaces, features);
+	if (ret && args->rss != RSS_RX_HASH) {
+		/* bpf.c warns that stripped tags cannot be seen. */
+		memset(vlan, 0, sizeof(*vlan) * args->n_ifaces);
+		return 0;
+	}
 	if (ret) {
 		pr_err("--rss rx_hash: asking the drivers about the XDP RX hash (netdev netlink family) failed: %s\n",
 		       strerror(-ret));
 		return -1;
 	}
-	for (i = 0; i < args->n_ifaces; i++) {
+	for (i = 0; i < args->n_ifaces; i++)
+		vlan[i] = features[i] & NETDEV_XDP_RX_METADATA_VLAN_TAG;
+	for (i = 0; i < args->n_ifaces && args->rss == RSS_RX_HASH; i++) {
 		if (!(features[i] & NETDEV_XDP_RX_METADATA_HASH)) {
 			pr_err("--rss rx_hash: the driver of %s gives XDP programs no RX hash: use round_robin, match_port or tuple_steering\n",
 			       args->ifnames[i]);
@@ -110,11 +120,11 @@ static int check_rx_hash(const struct args *args)
 	return 0;
 }
 
-/* One RSS object; rx_hash's are bound to interface @i. All share the maps
- * of the first one.
+/* One RSS object; with @bound, bound to interface @i (rx_hash, VLAN tags).
+ * All share the maps of the first one.
  */
 static int load_one(struct datapath *dp, const struct args *args,
-		    const struct bpfwg_rss_config *cfg, int i)
+		    const struct bpfwg_rss_config *cfg, int i, bool bound)
 {
 	struct rss *skel, *first = dp->n_rss ? dp->rss[0] : NULL;
 	struct bpf_program *prog, *p;
@@ -135,7 +145,7 @@ static int load_one(struct datapath *dp, const struct args *args,
 				args->rss == RSS_TUPLE_STEERING);
 	bpf_map__set_autocreate(skel->maps.bpfwg_rss_flows,
 				args->rss == RSS_TUPLE_STEERING);
-	if (args->rss == RSS_RX_HASH) {
+	if (bound) {
 		bpf_program__set_ifindex(prog, args->ifindexes[i]);
 		bpf_program__set_flags(prog, bpf_program__flags(prog) |
 					     BPF_F_XDP_DEV_BOUND_ONLY);
@@ -152,10 +162,8 @@ static int load_one(struct datapath *dp, const struct args *args,
 	err = err ?: rss__load(skel);
 	if (err) {
 		pr_err("loading the RSS program %s%s%s failed: %s (run with -l verbose for the verifier log)\n",
-		       bpf_program__name(prog),
-		       args->rss == RSS_RX_HASH ? " for " : "",
-		       args->rss == RSS_RX_HASH ? args->ifnames[i] : "",
-		       strerror(-err));
+		       bpf_program__name(prog), bound ? " for " : "",
+		       bound ? args->ifnames[i] : "", strerror(-err));
 		return -1;
 	}
 	return 0;
@@ -193,8 +201,9 @@ static int fill_cpumap(struct datapath *dp, const struct args *args,
 
 int rss_load(struct datapath *dp, const struct args *args)
 {
+	bool rx_hash = args->rss == RSS_RX_HASH, vlan[MAX_IFACES], any = false;
 	struct bpfwg_rss_config cfg;
-	int n = args->rss == RSS_RX_HASH ? args->n_ifaces : 1, i;
+	int i;
 
 	if (dp->n_cpus > MAX_CPUS) {
 		pr_err("--rss handles up to %d CPUs, this system has %d\n",
@@ -203,11 +212,16 @@ int rss_load(struct datapath *dp, const struct args *args)
 	}
 	if (allowed_cpus(&cfg, args, dp->n_cpus))
 		return -1;
-	if (args->rss == RSS_RX_HASH && check_rx_hash(args))
+	if (check_rx_metadata(args, vlan))
 		return -1;
-	for (i = 0; i < n; i++)
-		if (load_one(dp, args, &cfg, i))
+	for (i = 0; i < args->n_ifaces; i++)
+		any |= vlan[i];
+	/* One object for every interface, or one each where one is bound. */
+	for (i = 0; i < (rx_hash || any ? args->n_ifaces : 1); i++) {
+		cfg.vlan_tag = vlan[i];
+		if (load_one(dp, args, &cfg, i, rx_hash || vlan[i]))
 			return -1;
+	}
 	return fill_cpumap(dp, args, &cfg);
 }
 
