@@ -253,7 +253,7 @@ static struct bpfwg *open_object(const char *object, void **elf,
  * decides.
  */
 static bool vlan_meta(const struct args *args, const __u64 *features, int i,
-		      int fd)
+		      int fd, bool *blind)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
@@ -274,12 +274,14 @@ static bool vlan_meta(const struct args *args, const __u64 *features, int i,
 	if (!ioctl(fd, SIOCETHTOOL, &ifr))
 		rxvlan = ev.data & ETH_FLAG_RXVLAN;
 	how = args->rss ? "--rss" : hook_name(args->hook);
+	*blind = veth || rxvlan;
 	if (veth)
-		pr_warn("%s can take VLAN tags out of frames (its peer's tx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own. Use xdpnative%s or tc, or turn tx-vlan-offload off on the peer\n",
-			args->ifnames[i], how, args->rss ? " without --rss" : "");
+		pr_warn("%s can take VLAN tags out of frames (its peer's tx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own, and bpfwg stops if %s gets a VLAN device. Use xdpnative%s or tc, or turn tx-vlan-offload off on the peer\n",
+			args->ifnames[i], how, args->ifnames[i],
+			args->rss ? " without --rss" : "");
 	else if (rxvlan)
-		pr_warn("%s can take VLAN tags out of frames (rx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own. Use tc, or 'ethtool -K %s rxvlan off'\n",
-			args->ifnames[i], how, args->ifnames[i]);
+		pr_warn("%s can take VLAN tags out of frames (rx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own, and bpfwg stops if %s gets a VLAN device. Use tc, or 'ethtool -K %s rxvlan off'\n",
+			args->ifnames[i], how, args->ifnames[i], args->ifnames[i]);
 	return false;
 }
 
@@ -301,8 +303,12 @@ static int pick_devs(struct datapath *dp, const struct args *args)
 			strerror(-err));
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	for (i = 0; i < args->n_ifaces; i++) {
-		dp->dev_bound[i] = vlan_meta(args, features, i, fd);
+		bool blind = false;
+
+		dp->dev_bound[i] = vlan_meta(args, features, i, fd, &blind);
 		shared += !dp->dev_bound[i];
+		if (blind)
+			dp->blind[dp->n_blind++] = args->ifindexes[i];
 	}
 	if (fd >= 0)
 		close(fd);
@@ -777,6 +783,31 @@ static bool vlan_known(const struct vlans *v, const struct bpfwg_vlan_key *k)
 	return false;
 }
 
+/*
+ * A VLAN device (@i of @v) on a port where the datapath cannot see tags the
+ * device takes out of frames (vlan_meta()): that VLAN's frames would be
+ * routed as the port's own, past what the VLAN device's routes and filters
+ * decide. Refuse to start, or stop (detaching hands everything to the
+ * stack): whether, with a message.
+ */
+static bool vlan_blind(const struct datapath *dp, const struct vlans *v,
+		       int i)
+{
+	char port[IF_NAMESIZE] = "?", vlan[IF_NAMESIZE] = "?";
+	int j;
+
+	for (j = 0; j < dp->n_blind; j++) {
+		if (dp->blind[j] != v->keys[i].ifindex)
+			continue;
+		if_indextoname(dp->blind[j], port);
+		if_indextoname(v->devs[i], vlan);
+		pr_err("%s has a VLAN device, %s, and can take VLAN tags out of frames where this datapath cannot see them: they would be routed as %s's own. Stopping; use xdpnative (without --rss on a driver without VLAN metadata) or tc, or turn the tag offload off\n",
+		       port, vlan, port);
+		return true;
+	}
+	return false;
+}
+
 /* XDP: the VLAN devices of the netns into bpfwg_vlans (see bpfwg.h). */
 int datapath_sync_vlans(struct datapath *dp)
 {
@@ -792,6 +823,8 @@ int datapath_sync_vlans(struct datapath *dp)
 		return -1;
 	}
 	for (i = 0; i < v.n; i++) {
+		if (vlan_blind(dp, &v, i))
+			return -1;
 		if (bpf_map_update_elem(map, &v.keys[i], &v.devs[i], BPF_ANY)) {
 			pr_err("updating the VLAN map failed: %s\n",
 			       strerror(errno));

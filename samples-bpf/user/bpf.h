@@ -22,6 +22,9 @@ struct datapath {
 	 */
 	struct bpfwg *dev[MAX_IFACES];
 	bool dev_bound[MAX_IFACES];
+	/* XDP: ports whose stripped VLAN tags the datapath cannot see */
+	__u32 blind[MAX_IFACES];
+	int n_blind;
 	/* --rss: one object, or one per interface for rx_hash (device-bound) */
 	struct rss *rss[MAX_IFACES];
 	int n_rss;
