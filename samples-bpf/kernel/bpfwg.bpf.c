@@ -143,7 +143,6 @@ extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
 extern int bpf_ct_set_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
 
 #define ETH_ALEN	6
-#define LOOPBACK_IFINDEX	1
 #define ETH_HLEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -273,8 +272,12 @@ struct {
 /*
  * The IPv4 reverse path filter of each interface (by ifindex): the greater
  * of net.ipv4.conf.{all,DEV}.rp_filter, kept in sync by the loader.
- * Interfaces missing here have none.
+ * Interfaces missing here (none, or new since the last sync) have
+ * bpfwg_rp_filter_other: the greater of conf/all and conf/default, or
+ * BPFWG_RPF_UNKNOWN when the map could not hold every interface.
  */
+__u32 bpfwg_rp_filter_other;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -735,16 +738,16 @@ static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
 }
 
 /*
- * Whether the IPv4 packet that arrived on @iif passes @iif's reverse path
- * filter, as fib_validate_source() would find: the route back to its source,
- * looked up as from the host (input: the loopback device), is unicast and,
- * strict (1), leaves through @iif; loose (2), leaves at all. A multipath
- * route may pick another next hop than the kernel's check, which accepts
- * any of them: such packets take the stack, which decides. IPv6 has no
- * rp_filter.
+ * Whether the IPv4 packet that arrived on @iif, routed out of @oif, passes
+ * @iif's reverse path filter, as __mkroute_input() has fib_validate_source()
+ * find it: the route back to its source, looked up as arriving on @oif, is
+ * unicast and, strict (1), leaves through @iif; loose (2), leaves at all. A
+ * multipath route may pick another next hop than the kernel's check, which
+ * accepts any of them, and policy rules on ports are matched without them:
+ * such packets take the stack, which decides. IPv6 has no rp_filter.
  */
 static __always_inline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
-				   __u32 iif)
+				   __u32 iif, __u32 oif)
 {
 	struct bpf_fib_lookup fib = {};
 	__u32 *mode;
@@ -752,13 +755,17 @@ static __always_inline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
 	if (ip->family != AF_INET)
 		return true;
 	mode = bpf_map_lookup_elem(&bpfwg_rp_filter, &iif);
-	if (!mode || !*mode)
+	if (!mode)
+		mode = &bpfwg_rp_filter_other;
+	if (*mode == BPFWG_RPF_UNKNOWN)
+		return false;
+	if (!*mode)
 		return true;
 	fib.family = AF_INET;
 	fib.tos = ip->ds;
 	fib.ipv4_src = ip->daddr[0];
 	fib.ipv4_dst = ip->saddr[0];
-	fib.ifindex = LOOPBACK_IFINDEX;
+	fib.ifindex = oif;
 	if (bpf_fib_lookup(p->ctx, &fib, sizeof(fib),
 			   BPF_FIB_LOOKUP_SKIP_NEIGH) != BPF_FIB_LKUP_RET_SUCCESS)
 		return false;
@@ -1293,7 +1300,7 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_MTU);
 		goto out;
 	}
-	if (!rpf_ok(p, &ip, p->ifindex)) {
+	if (!rpf_ok(p, &ip, p->ifindex, fib.ifindex)) {
 		v = pass(BPFWG_PASS_RPF);
 		goto out;
 	}
@@ -1419,7 +1426,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 		goto slow;
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
-	    !rpf_ok(p, &ip, wg_ifindex) ||
+	    !rpf_ok(p, &ip, wg_ifindex, fib.ifindex) ||
 	    (conntrack_mode() && ct_check(p->ctx, xdp, off, &ip)))
 		goto slow;
 

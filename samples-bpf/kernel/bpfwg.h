@@ -43,6 +43,9 @@ enum bpfwg_stat {
 	BPFWG_STAT_MAX,
 };
 
+/* bpfwg_rp_filter_other: interfaces the map could not hold, to the stack. */
+#define BPFWG_RPF_UNKNOWN	0xff
+
 /* The datapath's configuration, set by the loader before loading. */
 struct bpfwg_config {
 	bool udp_csum4;		/* IPv4 outer UDP checksum (-u: off) */

@@ -118,6 +118,7 @@ static __always_inline void count(enum bpfwg_rss_stat stat)
 struct l4 {
 	__u32 off;
 	__u32 len;	/* 0: none, or a fragment */
+	bool ext;	/* IPv6 extension headers before it: not followed */
 };
 
 /* The sum of the flow's addresses, as the pseudo-header has them. */
@@ -148,6 +149,11 @@ static __always_inline int steer_to(struct xdp_md *ctx, const struct flow *f,
 	if (config()->vlan_tag &&
 	    !bpf_xdp_metadata_rx_vlan_tag(ctx, &vlan_proto, &tci)) {
 		count(BPFWG_RSS_PASS_VLAN);
+		return XDP_PASS;
+	}
+	/* A pending checksum behind them would not be found: stack. */
+	if (l4->ext) {
+		count(BPFWG_RSS_PASS_CSUM);
 		return XDP_PASS;
 	}
 	if (l4->len) {
@@ -267,6 +273,8 @@ static __always_inline void parse_flow(struct xdp_md *ctx, struct flow *f,
 		parse_ports(f, ip6 + 1, data_end);
 		l4->off = l3off + sizeof(*ip6);
 		l4->len = bpf_ntohs(ip6->payload_len);
+		/* Hop-by-hop, routing and destination options. */
+		l4->ext = f->proto == 0 || f->proto == 43 || f->proto == 60;
 	}
 }
 

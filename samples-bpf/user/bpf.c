@@ -110,6 +110,33 @@ out:
 	return ret;
 }
 
+/*
+ * Whether conntrack mode can carry TCP: the conntrack kfuncs, with
+ * bpf_ct_set_tcp_be_liberal(), are resolved when the datapath loads, from
+ * the kernel or the nf_conntrack module loaded by then.
+ */
+static bool check_ct_kfuncs(void)
+{
+	struct btf *vmlinux, *ct = NULL;
+	bool ret;
+
+	vmlinux = btf__load_vmlinux_btf();
+	ret = btf_has_func(vmlinux, "bpf_ct_set_tcp_be_liberal");
+	if (!ret && vmlinux) {
+		ct = btf__load_module_btf("nf_conntrack", vmlinux);
+		ret = btf_has_func(ct, "bpf_ct_set_tcp_be_liberal");
+	}
+	btf__free(ct);
+	btf__free(vmlinux);
+	return ret;
+}
+
+void datapath_warn_conntrack(const struct datapath *dp)
+{
+	if (!dp->ct_kfuncs)
+		pr_warn("conntrack mode, but bpf_ct_set_tcp_be_liberal() was not there when bpfwg started (nf_conntrack not loaded yet, or a kernel without it): TCP flows take the stack, and every flow without nf_conntrack; start bpfwg again once it is loaded\n");
+}
+
 static void *read_file(const char *path, size_t *size)
 {
 	struct stat st;
@@ -276,7 +303,7 @@ static bool vlan_meta(const struct args *args, const __u64 *features, int i,
 	how = args->rss ? "--rss" : hook_name(args->hook);
 	*blind = veth || rxvlan;
 	if (veth)
-		pr_warn("%s can take VLAN tags out of frames (its peer's tx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own, and bpfwg stops if %s gets a VLAN device. Use xdpnative%s or tc, or turn tx-vlan-offload off on the peer\n",
+		pr_warn("%s can take VLAN tags out of frames (its peer's tx-vlan-offload), and %s cannot see them: such frames look untagged, as the port's own, and bpfwg stops if %s gets a VLAN device. Use xdpnative%s or tc\n",
 			args->ifnames[i], how, args->ifnames[i],
 			args->rss ? " without --rss" : "");
 	else if (rxvlan)
@@ -384,6 +411,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	dp->skel = open_object(object, &dp->elf, &dp->elf_size);
 	if (!dp->skel || check_kfuncs())
 		return -1;
+	dp->ct_kfuncs = check_ct_kfuncs();
 	shared = pick_devs(dp, args);
 
 	cfg = &dp->skel->rodata->bpfwg_config;
@@ -689,17 +717,20 @@ int datapath_sync_fwmarks(struct datapath *dp)
 /*
  * IPv4: the reverse path filter of every interface of the netns into
  * bpfwg_rp_filter, the greater of conf/all and conf/DEV as the kernel
- * applies them; interfaces without one are left out.
+ * applies them; interfaces without one are left out. The others (new ones
+ * until the next sync) get the greater of conf/all and conf/default, and
+ * if the map cannot hold every interface, the stack.
  */
 int datapath_sync_rp_filter(struct datapath *dp)
 {
 	static const char conf[] = "/proc/sys/net/ipv4/conf";
 	int map = bpf_map__fd(dp->skel->maps.bpfwg_rp_filter);
+	static __u32 keys[MAX_RPF], stale[MAX_RPF];
 	__u32 key, next, *prev = NULL, val;
-	static __u32 keys[MAX_RPF];
+	int all, other, n = 0, n_stale = 0, i;
+	bool full = false;
 	static bool warned;
 	char path[PATH_MAX];
-	int all, n = 0, i;
 	struct dirent *e;
 	DIR *d;
 
@@ -707,6 +738,9 @@ int datapath_sync_rp_filter(struct datapath *dp)
 	if (!d)
 		return 0;	/* no IPv4, nothing to filter */
 	all = read_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", 0);
+	other = read_sysctl("/proc/sys/net/ipv4/conf/default/rp_filter", 0);
+	if (other < all)
+		other = all;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "all") ||
 		    !strcmp(e->d_name, "default"))
@@ -723,6 +757,7 @@ int datapath_sync_rp_filter(struct datapath *dp)
 				pr_warn("more than %d interfaces with rp_filter: the fast path leaves the others' IPv4 to the stack\n",
 					MAX_RPF);
 			warned = true;
+			full = true;
 			break;
 		}
 		if (bpf_map_update_elem(map, &key, &val, BPF_ANY)) {
@@ -734,15 +769,18 @@ int datapath_sync_rp_filter(struct datapath *dp)
 		keys[n++] = key;
 	}
 	closedir(d);
-	/* Interfaces gone, or without a filter now. */
-	while (!bpf_map_get_next_key(map, prev, &next)) {
+	dp->skel->bss->bpfwg_rp_filter_other = full ? BPFWG_RPF_UNKNOWN : other;
+	/* Interfaces gone, or without a filter now: listed, then deleted. */
+	while (!bpf_map_get_next_key(map, prev, &next) && n_stale < MAX_RPF) {
 		key = next;
 		prev = &key;
 		for (i = 0; i < n && keys[i] != key; i++)
 			;
 		if (i == n)
-			bpf_map_delete_elem(map, &key);
+			stale[n_stale++] = key;
 	}
+	for (i = 0; i < n_stale; i++)
+		bpf_map_delete_elem(map, &stale[i]);
 	return 0;
 }
 
@@ -801,7 +839,7 @@ static bool vlan_blind(const struct datapath *dp, const struct vlans *v,
 			continue;
 		if_indextoname(dp->blind[j], port);
 		if_indextoname(v->devs[i], vlan);
-		pr_err("%s has a VLAN device, %s, and can take VLAN tags out of frames where this datapath cannot see them: they would be routed as %s's own. Stopping; use xdpnative (without --rss on a driver without VLAN metadata) or tc, or turn the tag offload off\n",
+		pr_err("%s has a VLAN device, %s, and can take VLAN tags out of frames where this datapath cannot see them: they would be routed as %s's own. Stopping; use xdpnative on a driver that gives XDP the tags, or tc (on a NIC, or turn rx-vlan-offload off)\n",
 		       port, vlan, port);
 		return true;
 	}

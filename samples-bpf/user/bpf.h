@@ -22,6 +22,7 @@ struct datapath {
 	 */
 	struct bpfwg *dev[MAX_IFACES];
 	bool dev_bound[MAX_IFACES];
+	bool ct_kfuncs;		/* conntrack kfuncs resolved at load */
 	/* XDP: ports whose stripped VLAN tags the datapath cannot see */
 	__u32 blind[MAX_IFACES];
 	int n_blind;
@@ -42,6 +43,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 int datapath_attach(struct datapath *dp, const struct args *args);
 int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo);
 void datapath_set_conntrack(struct datapath *dp, bool on);
+void datapath_warn_conntrack(const struct datapath *dp);
 int datapath_sync_fwmarks(struct datapath *dp);
 int datapath_sync_rp_filter(struct datapath *dp);
 int datapath_sync_vlans(struct datapath *dp);

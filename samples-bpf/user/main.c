@@ -246,6 +246,8 @@ static void follow_ruleset(struct datapath *dp, struct args *args)
 	else if (on)
 		pr_info("conntrack mode on: this network namespace now has an %s\n",
 			what);
+	if (on)
+		datapath_warn_conntrack(dp);
 	else
 		pr_info("conntrack mode off: no NAT or forwarding filter left in this network namespace\n");
 }
@@ -329,6 +331,8 @@ int main(int argc, char **argv)
 	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||
 	    datapath_attach(&dp, &args))
 		goto out;
+	if (args.conntrack)
+		datapath_warn_conntrack(&dp);
 	for (i = 0; i < args.n_ifaces; i++)
 		pr_info("%s%s", i ? " " : "bpfwg: attached (", args.ifnames[i]);
 	pr_info(") with %s%s%s%s%s%s, Ctrl-C to stop\n", hook_name(args.hook),
