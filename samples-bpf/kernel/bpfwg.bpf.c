@@ -140,7 +140,7 @@ bpf_skb_ct_lookup(struct __sk_buff *ctx, struct bpf_sock_tuple *tuple,
 		  u32 opts__sz) __ksym __weak;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
 extern int bpf_ct_change_timeout(struct nf_conn *ct, u32 timeout) __ksym __weak;
-extern int bpf_ct_set_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
+extern int bpf_ct_change_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
 
 #define ETH_ALEN	6
 #define ETH_HLEN	14
@@ -693,8 +693,8 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 			if (!(c->proto.tcp.seen[0].flags &
 			      c->proto.tcp.seen[1].flags &
 			      IP_CT_TCP_FLAG_BE_LIBERAL) &&
-			    (!bpf_ksym_exists(bpf_ct_set_tcp_be_liberal) ||
-			     bpf_ct_set_tcp_be_liberal(ct)))
+			    (!bpf_ksym_exists(bpf_ct_change_tcp_be_liberal) ||
+			     bpf_ct_change_tcp_be_liberal(ct)))
 				ret = BPFWG_PASS_CT;
 		}
 	} else if (status & IPS_SEEN_REPLY) {

@@ -112,7 +112,7 @@ out:
 
 /*
  * Whether conntrack mode can carry TCP: the conntrack kfuncs, with
- * bpf_ct_set_tcp_be_liberal(), are resolved when the datapath loads, from
+ * bpf_ct_change_tcp_be_liberal(), are resolved when the datapath loads, from
  * the kernel or the nf_conntrack module loaded by then.
  */
 static bool check_ct_kfuncs(void)
@@ -121,10 +121,10 @@ static bool check_ct_kfuncs(void)
 	bool ret;
 
 	vmlinux = btf__load_vmlinux_btf();
-	ret = btf_has_func(vmlinux, "bpf_ct_set_tcp_be_liberal");
+	ret = btf_has_func(vmlinux, "bpf_ct_change_tcp_be_liberal");
 	if (!ret && vmlinux) {
 		ct = btf__load_module_btf("nf_conntrack", vmlinux);
-		ret = btf_has_func(ct, "bpf_ct_set_tcp_be_liberal");
+		ret = btf_has_func(ct, "bpf_ct_change_tcp_be_liberal");
 	}
 	btf__free(ct);
 	btf__free(vmlinux);
@@ -134,7 +134,7 @@ static bool check_ct_kfuncs(void)
 void datapath_warn_conntrack(const struct datapath *dp)
 {
 	if (!dp->ct_kfuncs)
-		pr_warn("conntrack mode, but bpf_ct_set_tcp_be_liberal() was not there when bpfwg started (nf_conntrack not loaded yet, or a kernel without it): TCP flows take the stack, and every flow without nf_conntrack; start bpfwg again once it is loaded\n");
+		pr_warn("conntrack mode, but bpf_ct_change_tcp_be_liberal() was not there when bpfwg started (nf_conntrack not loaded yet, or a kernel without it): TCP flows take the stack, and every flow without nf_conntrack; start bpfwg again once it is loaded\n");
 }
 
 static void *read_file(const char *path, size_t *size)
