@@ -285,6 +285,16 @@ struct {
 	__type(value, __u32);
 } bpfwg_rp_filter SEC(".maps");
 
+/* rpf_ok()'s lookup parameters, and rpf_ok() not inlined: on the stack, the
+ * programs' would take over 512 bytes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_fib_lookup);
+} bpfwg_rpf_fib SEC(".maps");
+
 /* XDP: the VLAN device of each tag (see bpfwg.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -746,30 +756,55 @@ static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
  * accepts any of them, and policy rules on ports are matched without them:
  * such packets take the stack, which decides. IPv6 has no rp_filter.
  */
-static __always_inline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
-				   __u32 iif, __u32 oif)
+static __noinline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
+			      __u32 iif, __u32 oif)
 {
-	struct bpf_fib_lookup fib = {};
-	__u32 *mode;
+	struct bpf_fib_lookup *fib;
+	__u32 *mode, zero = 0;
+	int rc;
 
 	if (ip->family != AF_INET)
 		return true;
 	mode = bpf_map_lookup_elem(&bpfwg_rp_filter, &iif);
 	if (!mode)
 		mode = &bpfwg_rp_filter_other;
-	if (*mode == BPFWG_RPF_UNKNOWN)
+	fib = bpf_map_lookup_elem(&bpfwg_rpf_fib, &zero);
+	if (*mode == BPFWG_RPF_UNKNOWN || !fib)
 		return false;
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET;
+	fib->tos = ip->ds;
+	fib->ipv4_src = ip->daddr[0];
+	fib->ipv4_dst = ip->saddr[0];
+	fib->ifindex = oif;
+	rc = bpf_fib_lookup(p->ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	/* Filter off, the kernel still refuses a source address of its own
+	 * (a martian): the route back is then local, which the lookup
+	 * reports as not forwarded, as it does when there is none.
+	 */
 	if (!*mode)
-		return true;
-	fib.family = AF_INET;
-	fib.tos = ip->ds;
-	fib.ipv4_src = ip->daddr[0];
-	fib.ipv4_dst = ip->saddr[0];
-	fib.ifindex = oif;
-	if (bpf_fib_lookup(p->ctx, &fib, sizeof(fib),
-			   BPF_FIB_LOOKUP_SKIP_NEIGH) != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc != BPF_FIB_LKUP_RET_NOT_FWDED;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return false;
-	return *mode != 1 || fib.ifindex == iif;
+	return *mode != 1 || fib->ifindex == iif;
+}
+
+/* Martians: addresses ip_route_input_slow() does not forward, from or to
+ * 0.0.0.0 or 127/8, from a multicast or the broadcast address (the rest of
+ * 0/8 is unicast), and the unspecified IPv6 address. The stack decides on
+ * them. bpf_fib_lookup() checks none of these; it refuses the IPv6
+ * multicast, link-local and loopback addresses ip6_rcv_core() and
+ * ip6_forward() drop.
+ */
+static __always_inline bool martian(const struct ip_info *ip)
+{
+	__u32 s = bpf_ntohl(ip->saddr[0]), d = bpf_ntohl(ip->daddr[0]);
+
+	if (ip->family == AF_INET)
+		return !s || s >> 24 == 127 || s >> 28 == 0xe ||
+		       s == 0xffffffff || !d || d >> 24 == 127;
+	return !(ip->saddr[0] | ip->saddr[1] | ip->saddr[2] | ip->saddr[3]) ||
+	       !(ip->daddr[0] | ip->daddr[1] | ip->daddr[2] | ip->daddr[3]);
 }
 
 static __always_inline enum bpfwg_stat fib_pass_reason(int rc)
@@ -1300,6 +1335,10 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_MTU);
 		goto out;
 	}
+	if (martian(&ip)) {
+		v = pass(BPFWG_PASS_MARTIAN);
+		goto out;
+	}
 	if (!rpf_ok(p, &ip, p->ifindex, fib.ifindex)) {
 		v = pass(BPFWG_PASS_RPF);
 		goto out;
@@ -1425,7 +1464,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	if (wg_is_device(p->ctx, xdp, fib.ifindex))
 		goto slow;
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
-	    over_mtu(p->ctx, fib.ifindex, len, &mtu) ||
+	    over_mtu(p->ctx, fib.ifindex, len, &mtu) || martian(&ip) ||
 	    !rpf_ok(p, &ip, wg_ifindex, fib.ifindex) ||
 	    (conntrack_mode() && ct_check(p->ctx, xdp, off, &ip)))
 		goto slow;

@@ -34,6 +34,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_VLAN,	/* XDP: tagged, no VLAN device for the tag */
 	BPFWG_PASS_CSUM,	/* XDP: SCTP with its CRC32c left to offload */
 	BPFWG_PASS_RPF,		/* IPv4: the input's rp_filter may refuse it */
+	BPFWG_PASS_MARTIAN,	/* source or destination the stack refuses */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */

@@ -59,6 +59,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_VLAN] = "pass:vlan",
 	[BPFWG_PASS_CSUM] = "pass:csum",
 	[BPFWG_PASS_RPF] = "pass:rpf",
+	[BPFWG_PASS_MARTIAN] = "pass:martian",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
