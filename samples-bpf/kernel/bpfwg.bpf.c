@@ -354,9 +354,10 @@ struct ip_info {
 	__u8 l4proto;
 	__u8 ds;		/* DSCP and ECN */
 	__u8 ttl;		/* or hop limit */
-	__u32 hdr_len;		/* IPv4 options, no IPv6 extension headers */
-	__u32 len;		/* IPv4 total length, IPv6 payload + header */
+	__u8 hdr_len;		/* IPv4 options, no IPv6 extension headers */
 	bool fragment;
+	__be16 ports[2];	/* source, destination: see l4_ports() */
+	__u32 len;		/* IPv4 total length, IPv6 payload + header */
 	__be32 saddr[4];
 	__be32 daddr[4];
 };
@@ -551,6 +552,40 @@ static __always_inline __u8 ip_version(const __u8 *b)
 	return b[0] >> 4;
 }
 
+/* The ports that the route lookup is made with, as the flow dissector
+ * reads them for policy rules and the multipath hash
+ * (fib4_rules_early_flow_dissect(), proto_ports_offset()): TCP, UDP,
+ * UDP-Lite, DCCP and SCTP ports, the SPI of ESP and AH; none for
+ * fragments and other protocols, or if the header is cut short.
+ */
+static __always_inline void l4_ports(void *ctx, bool xdp, __u32 off,
+				     struct ip_info *ip)
+{
+	__u32 at = ip->hdr_len;
+
+	ip->ports[0] = 0;
+	ip->ports[1] = 0;
+	switch (ip->l4proto) {
+	case IPPROTO_AH:
+		at += 4;
+		break;
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_DCCP:
+	case IPPROTO_SCTP:
+	case IPPROTO_ESP:
+		break;
+	default:
+		return;
+	}
+	if (ip->fragment || at + sizeof(ip->ports) > ip->len ||
+	    load(ctx, xdp, off + at, ip->ports, sizeof(ip->ports))) {
+		ip->ports[0] = 0;
+		ip->ports[1] = 0;
+	}
+}
+
 /* The IPv6 traffic class, which straddles the first two bytes. */
 static __always_inline __u8 ip6_ds(const __u8 *b)
 {
@@ -597,6 +632,7 @@ static __always_inline int parse_ip(void *ctx, bool xdp, __u32 off,
 	}
 	if (ip->len < ip->hdr_len || ip->len > max_len)
 		return -1;
+	l4_ports(ctx, xdp, off, ip);
 	return 0;
 }
 
@@ -733,6 +769,8 @@ static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = ip->family;
 	fib->l4_protocol = ip->l4proto;
+	fib->sport = ip->ports[0];
+	fib->dport = ip->ports[1];
 	fib->tot_len = ip->len;
 	fib->ifindex = iif;
 	if (ip->family == AF_INET) {
@@ -753,8 +791,10 @@ static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
  * find it: the route back to its source, looked up as arriving on @oif, is
  * unicast and, strict (1), leaves through @iif; loose (2), leaves at all. A
  * multipath route may pick another next hop than the kernel's check, which
- * accepts any of them, and policy rules on ports are matched without them:
- * such packets take the stack, which decides. IPv6 has no rp_filter.
+ * accepts any of them: such packets take the stack, which decides. The
+ * lookup has the packet's protocol and its ports swapped, as
+ * __fib_validate_source() has them for policy rules. IPv6 has no
+ * rp_filter.
  */
 static __noinline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
 			      __u32 iif, __u32 oif)
@@ -774,6 +814,9 @@ static __noinline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET;
 	fib->tos = ip->ds;
+	fib->l4_protocol = ip->l4proto;
+	fib->sport = ip->ports[1];
+	fib->dport = ip->ports[0];
 	fib->ipv4_src = ip->daddr[0];
 	fib->ipv4_dst = ip->saddr[0];
 	fib->ifindex = oif;
