@@ -155,7 +155,11 @@ extern int bpf_ct_change_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
 
 #define AF_INET		2
 #define AF_INET6	10
+#define NEXTHDR_HOP	0
+#define NEXTHDR_ROUTING	43
 #define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_DEST	60
+#define PACKET_HOST	0
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 #define INET_ECN_MASK	3
@@ -285,15 +289,22 @@ struct {
 	__type(value, __u32);
 } bpfwg_rp_filter SEC(".maps");
 
-/* rpf_ok()'s lookup parameters, and rpf_ok() not inlined: on the stack, the
- * programs' would take over 512 bytes.
+/* Route lookup parameters that would take the programs' stacks over 512
+ * bytes: FIB_OUTER for encap()'s, FIB_RPF for rpf_ok()'s. No other program
+ * of bpfwg runs on the CPU between filling and reading them: XDP, TC, the
+ * cpumap kthread and test runs keep BH off, and no helper or kfunc called
+ * meanwhile runs one. (PREEMPT_RT can preempt BH sections: another run
+ * may then overwrite them, which routes the packet wrongly; it is no
+ * memory error.)
  */
+enum { FIB_OUTER, FIB_RPF, FIB_SCRATCH };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, FIB_SCRATCH);
 	__type(key, __u32);
 	__type(value, struct bpf_fib_lookup);
-} bpfwg_rpf_fib SEC(".maps");
+} bpfwg_fib_scratch SEC(".maps");
 
 /* XDP: the VLAN device of each tag (see bpfwg.h). */
 struct {
@@ -505,6 +516,14 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 
 	if (!xdp && ((struct __sk_buff *)p->ctx)->vlan_present)
 		return -1; /* the tag is metadata: run on the VLAN device */
+	/* A frame for a group address, or in TC for another host (a port in
+	 * promiscuous mode), is not forwarded by the stack: it sorts them
+	 * out. (XDP does not know the port's address.)
+	 */
+	if (!xdp && ((struct __sk_buff *)p->ctx)->pkt_type != PACKET_HOST)
+		return -1;
+	if (load(p->ctx, xdp, 0, &tci, 1) || (tci & 1))
+		return -1;
 	if (rx_vlan) {
 		err = bpf_xdp_metadata_rx_vlan_tag(p->ctx, &key.proto, &tci);
 		/* On a DSA conduit, a tag taken out of the frame was in
@@ -796,11 +815,11 @@ static __always_inline int fib_forward(struct pkt *p, const struct ip_info *ip,
  * __fib_validate_source() has them for policy rules. IPv6 has no
  * rp_filter.
  */
-static __noinline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
-			      __u32 iif, __u32 oif)
+static __always_inline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
+				   __u32 iif, __u32 oif)
 {
 	struct bpf_fib_lookup *fib;
-	__u32 *mode, zero = 0;
+	__u32 *mode, key = FIB_RPF;
 	int rc;
 
 	if (ip->family != AF_INET)
@@ -808,7 +827,7 @@ static __noinline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
 	mode = bpf_map_lookup_elem(&bpfwg_rp_filter, &iif);
 	if (!mode)
 		mode = &bpfwg_rp_filter_other;
-	fib = bpf_map_lookup_elem(&bpfwg_rpf_fib, &zero);
+	fib = bpf_map_lookup_elem(&bpfwg_fib_scratch, &key);
 	if (*mode == BPFWG_RPF_UNKNOWN || !fib)
 		return false;
 	__builtin_memset(fib, 0, sizeof(*fib));
@@ -823,21 +842,23 @@ static __noinline bool rpf_ok(struct pkt *p, const struct ip_info *ip,
 	rc = bpf_fib_lookup(p->ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
 	/* Filter off, the kernel still refuses a source address of its own
 	 * (a martian): the route back is then local, which the lookup
-	 * reports as not forwarded, as it does when there is none.
+	 * reports as not forwarded, as it does when there is none. What it
+	 * cannot look up (forwarding off on @oif) takes the stack too.
 	 */
 	if (!*mode)
-		return rc != BPF_FIB_LKUP_RET_NOT_FWDED;
+		return rc >= 0 && rc != BPF_FIB_LKUP_RET_NOT_FWDED &&
+		       rc != BPF_FIB_LKUP_RET_FWD_DISABLED;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return false;
 	return *mode != 1 || fib->ifindex == iif;
 }
 
-/* Martians: addresses ip_route_input_slow() does not forward, from or to
- * 0.0.0.0 or 127/8, from a multicast or the broadcast address (the rest of
- * 0/8 is unicast), and the unspecified IPv6 address. The stack decides on
- * them. bpf_fib_lookup() checks none of these; it refuses the IPv6
- * multicast, link-local and loopback addresses ip6_rcv_core() and
- * ip6_forward() drop.
+/* Martians: addresses ip_route_input_slow() does not forward as unicast,
+ * from or to 0.0.0.0 or 127/8, from or to a multicast or the broadcast
+ * address (the rest of 0/8 is unicast), and the unspecified IPv6 address.
+ * The stack decides on them. bpf_fib_lookup() checks none of these; it
+ * refuses the IPv6 multicast, link-local and loopback addresses
+ * ip6_rcv_core() and ip6_forward() drop.
  */
 static __always_inline bool martian(const struct ip_info *ip)
 {
@@ -845,9 +866,23 @@ static __always_inline bool martian(const struct ip_info *ip)
 
 	if (ip->family == AF_INET)
 		return !s || s >> 24 == 127 || s >> 28 == 0xe ||
-		       s == 0xffffffff || !d || d >> 24 == 127;
+		       s == 0xffffffff || !d || d >> 24 == 127 ||
+		       d >> 28 == 0xe || d == 0xffffffff;
 	return !(ip->saddr[0] | ip->saddr[1] | ip->saddr[2] | ip->saddr[3]) ||
 	       !(ip->daddr[0] | ip->daddr[1] | ip->daddr[2] | ip->daddr[3]);
+}
+
+/* IPv4 options and the IPv6 extension headers before the transport header
+ * (hop-by-hop, routing, destination options): the stack processes them
+ * when it forwards (source routes, router alert), and the route lookup
+ * needs the transport header behind them for policy rules.
+ */
+static __always_inline bool ip_extended(const struct ip_info *ip)
+{
+	if (ip->family == AF_INET)
+		return ip->hdr_len != sizeof(struct iphdr);
+	return ip->l4proto == NEXTHDR_HOP || ip->l4proto == NEXTHDR_ROUTING ||
+	       ip->l4proto == NEXTHDR_DEST;
 }
 
 static __always_inline enum bpfwg_stat fib_pass_reason(int rc)
@@ -1206,7 +1241,7 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 {
 	__u32 padded, msg_len, udp_len, outer_len, out_mtu, flags, *mark;
 	struct bpf_sock_tuple t = {};
-	struct bpf_fib_lookup fib;
+	struct bpf_fib_lookup *fib;
 	int family, head, tail, rc, err;
 	__u32 trailing, off, csum_at = 0;
 	__u16 csum_orig = 0;
@@ -1232,45 +1267,48 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 					 sizeof(struct ipv6hdr)) + udp_len;
 
 	/* The outer route, from the WireGuard device: an output lookup would
-	 * be bound to the device in fib.ifindex.
+	 * be bound to the device in fib->ifindex.
 	 */
-	__builtin_memset(&fib, 0, sizeof(fib));
+	fib = bpf_map_lookup_elem(&bpfwg_fib_scratch, &(__u32){ FIB_OUTER });
+	if (!fib)
+		return pass(BPFWG_PASS_ERROR);
+	__builtin_memset(fib, 0, sizeof(*fib));
 	flags = 0;
-	fib.family = family;
-	fib.l4_protocol = IPPROTO_UDP;
-	fib.tot_len = outer_len;
-	fib.ifindex = wg_ifindex;
+	fib->family = family;
+	fib->l4_protocol = IPPROTO_UDP;
+	fib->tot_len = outer_len;
+	fib->ifindex = wg_ifindex;
 	if (family == AF_INET) {
-		fib.sport = t.ipv4.sport;
-		fib.dport = t.ipv4.dport;
-		fib.ipv4_src = t.ipv4.saddr;
-		fib.ipv4_dst = t.ipv4.daddr;
+		fib->sport = t.ipv4.sport;
+		fib->dport = t.ipv4.dport;
+		fib->ipv4_src = t.ipv4.saddr;
+		fib->ipv4_dst = t.ipv4.daddr;
 		if (!t.ipv4.saddr)
 			flags |= BPF_FIB_LOOKUP_SRC;
 	} else {
-		fib.sport = t.ipv6.sport;
-		fib.dport = t.ipv6.dport;
-		__builtin_memcpy(fib.ipv6_src, t.ipv6.saddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, t.ipv6.daddr, 16);
+		fib->sport = t.ipv6.sport;
+		fib->dport = t.ipv6.dport;
+		__builtin_memcpy(fib->ipv6_src, t.ipv6.saddr, 16);
+		__builtin_memcpy(fib->ipv6_dst, t.ipv6.daddr, 16);
 		if (!(t.ipv6.saddr[0] | t.ipv6.saddr[1] | t.ipv6.saddr[2] |
 		      t.ipv6.saddr[3]))
 			flags |= BPF_FIB_LOOKUP_SRC;
 	}
 	mark = bpf_map_lookup_elem(&bpfwg_fwmark, &wg_ifindex);
 	if (mark && *mark) {
-		fib.mark = *mark;
+		fib->mark = *mark;
 		flags |= BPF_FIB_LOOKUP_MARK;
 	}
-	rc = bpf_fib_lookup(p->ctx, &fib, sizeof(fib), flags);
+	rc = bpf_fib_lookup(p->ctx, fib, sizeof(*fib), flags);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return pass(fib_pass_reason(rc));
 	if (flags & BPF_FIB_LOOKUP_SRC) {
 		if (family == AF_INET)
-			t.ipv4.saddr = fib.ipv4_src;
+			t.ipv4.saddr = fib->ipv4_src;
 		else
-			__builtin_memcpy(t.ipv6.saddr, fib.ipv6_src, 16);
+			__builtin_memcpy(t.ipv6.saddr, fib->ipv6_src, 16);
 	}
-	if (!tx_port(xdp, fib.ifindex))
+	if (!tx_port(xdp, fib->ifindex))
 		return pass(BPFWG_PASS_EGRESS);
 	/* The outer route leads into a WireGuard device (a routing loop, or
 	 * a tunnel in a tunnel): the stack, before a nonce is spent on a
@@ -1279,9 +1317,9 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	 * is left to the hooks that can redirect anywhere.
 	 */
 	if ((!xdp || !config()->xdp_tx_ports) &&
-	    wg_is_device(p->ctx, xdp, fib.ifindex))
+	    wg_is_device(p->ctx, xdp, fib->ifindex))
 		return pass(BPFWG_PASS_FIB);
-	if (over_mtu(p->ctx, fib.ifindex, outer_len, &out_mtu))
+	if (over_mtu(p->ctx, fib->ifindex, outer_len, &out_mtu))
 		return pass(BPFWG_PASS_MTU);
 
 	trailing = p->len - p->l3off - ip->len;
@@ -1317,7 +1355,7 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 		return pass(encrypt_err(err));
 	}
 
-	build_outer(&o, family, &t, &fib, ip->ds, udp_len);
+	build_outer(&o, family, &t, fib, ip->ds, udp_len);
 	off = family == AF_INET ? OUTER4_LEN : OUTER6_LEN;
 	if (store(p->ctx, xdp, 0, &o.eth, off))
 		return drop(BPFWG_DROP_ERROR);
@@ -1331,7 +1369,7 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 			  &check, sizeof(check)))
 			return drop(BPFWG_DROP_ERROR);
 	}
-	if (set_egress(p, xdp, fib.ifindex))
+	if (set_egress(p, xdp, fib->ifindex))
 		return drop(BPFWG_DROP_ERROR);
 	count(BPFWG_ENCRYPTED);
 	return V_REDIRECT;
@@ -1369,7 +1407,8 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_TTL);
 		goto out;
 	}
-	if (!xdp && ((struct __sk_buff *)p->ctx)->gso_size) {
+	if ((!xdp && ((struct __sk_buff *)p->ctx)->gso_size) ||
+	    ip_extended(&ip)) {
 		v = pass(BPFWG_PASS_UNSUPPORTED);
 		goto out;
 	}
@@ -1508,6 +1547,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 		goto slow;
 	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) || martian(&ip) ||
+	    ip_extended(&ip) ||
 	    !rpf_ok(p, &ip, wg_ifindex, fib.ifindex) ||
 	    (conntrack_mode() && ct_check(p->ctx, xdp, off, &ip)))
 		goto slow;
