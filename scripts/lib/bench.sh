@@ -68,7 +68,7 @@ bench_svg() {
 	END {
 		nf = split(sizes, fig, " ")
 		for (f = 1; f <= nf; f++) fig[f] = "udp" fig[f] "-pps"
-		fig[++nf] = "tcp-fwd"; fig[++nf] = "tcp-rev"; fig[++nf] = "tcp4-fwd"
+		fig[++nf] = "tcp-fwd"; fig[++nf] = "tcp-rev"; fig[++nf] = "tcp4-fwd"; fig[++nf] = "tcp4-rev"
 		nmode = split(modes, mo, " ")
 		split("#888888 #1f77b4 #ff7f0e #2ca02c", col, " ")
 		w = 110; h = 300; top = 40; x0 = 50
@@ -369,7 +369,7 @@ cmd_bench() {
 		echo
 		echo "udpN: N-byte inner UDP payloads, unlimited offered load (packets per"
 		echo "second delivered to srv, loss in %); tcp: Mbit/s, cli to srv (fwd),"
-		echo "srv to cli (rev), 4 flows (tcp4); rtt-load: ping ms during a TCP flow;"
+		echo "srv to cli (rev), 4 flows each way (tcp4); rtt-load: ping ms during a TCP flow;"
 		echo "fast-share: % of the packets gwb received that bpfwg encrypted."
 		echo
 		echo "## The kfuncs, in ns per operation"
