@@ -115,6 +115,7 @@ union nf_conntrack_proto___bpfwg {
 
 struct nf_conn___bpfwg {
 	unsigned long status;
+	u32 mark;		/* CONFIG_NF_CONNTRACK_MARK */
 	union nf_conntrack_proto___bpfwg proto;
 } __attribute__((preserve_access_index));
 
@@ -168,8 +169,10 @@ extern int bpf_ct_change_tcp_be_liberal(struct nf_conn *ct) __ksym __weak;
 
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
+#define NET_XMIT_DROP	1	/* and NET_RX_DROP */
 
 #define EPERM		1
+#define EAGAIN		11
 #define EACCES		13
 #define EFAULT		14
 #define EINVAL		22
@@ -218,6 +221,16 @@ static __always_inline bool conntrack_mode(void)
 {
 	return bpfwg_conntrack;
 }
+
+/*
+ * What the ruleset does to the packet mark before routing (BPFWG_MARKS_*),
+ * set by the loader as bpfwg_conntrack is. The fast path's packets are
+ * unmarked: the route the stack would pick for a marked one (ip rule
+ * fwmark), and its mark on the way out, cannot be had here. A ruleset
+ * that only restores the conntrack mark (wg-quick's, for its own UDP)
+ * leaves unmarked the flows whose conntrack mark is zero.
+ */
+__u32 bpfwg_marks;
 
 /* Reads the configuration from the map, not the defaults above, which the
  * compiler would otherwise use for a const object.
@@ -742,6 +755,11 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 	status = ((struct nf_conn___bpfwg *)ct)->status;
 	if (status & (IPS_SRC_NAT | IPS_DST_NAT)) {
 		ret = BPFWG_PASS_NAT;
+	} else if (bpfwg_marks == BPFWG_MARKS_CT &&
+		   bpf_core_field_exists(((struct nf_conn___bpfwg *)ct)->mark) &&
+		   ((struct nf_conn___bpfwg *)ct)->mark) {
+		/* The ruleset gives its packets the conntrack mark. */
+		ret = BPFWG_PASS_MARK;
 	} else if (ip->l4proto == IPPROTO_TCP) {
 		/* Assured: the handshake completed, the connection is
 		 * established. Conntrack does not see the window move
@@ -1403,6 +1421,10 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 	if (!wg)
 		return V_PASS;
 
+	if (bpfwg_marks == BPFWG_MARKS_STACK) {
+		v = pass(BPFWG_PASS_MARK);
+		goto out;
+	}
 	if (ip.ttl <= 1) {
 		v = pass(BPFWG_PASS_TTL);
 		goto out;
@@ -1545,7 +1567,8 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	/* Back into a tunnel (peer to peer through this gateway): stack. */
 	if (wg_is_device(p->ctx, xdp, fib.ifindex))
 		goto slow;
-	if (!tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
+	if (bpfwg_marks == BPFWG_MARKS_STACK ||
+	    !tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
 	    over_mtu(p->ctx, fib.ifindex, len, &mtu) || martian(&ip) ||
 	    ip_extended(&ip) ||
 	    !rpf_ok(p, &ip, wg_ifindex, fib.ifindex) ||
@@ -1750,9 +1773,47 @@ int tc_wg(struct __sk_buff *ctx)
 
 	if (v == V_REDIRECT)
 		return bpf_redirect(ifindex, 0);
-	if (v == V_INGRESS)
+	if (v == V_INGRESS) {
+		__u32 key = 0, *last;
+
+		/* For bpfwg_tc_redirect(), as count() does for the others. */
+		last = bpf_map_lookup_elem(&bpfwg_last_redirect, &key);
+		if (last)
+			*last = BPFWG_DECRYPTED_PASS;
 		return bpf_redirect(ifindex, BPF_F_INGRESS);
+	}
 	return v == V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * TC: skb_do_redirect() carries out the redirect tc_wg() asked for right
+ * after it returns, on the same CPU: its result says whether the device
+ * took the packet (dev_queue_xmit() or, into wg0's ingress,
+ * dev_forward_skb()). One the device refused at once (NET_XMIT_DROP,
+ * NET_RX_DROP, an error) moves from the counter tc_wg() counted it in to
+ * BPFWG_DROP_REDIRECT, as failed XDP redirects do. NET_XMIT_CN queued it.
+ * The loader attaches this with tc only; the per-CPU slot is set by
+ * tc_wg() for each redirect and cleared here, so other programs'
+ * redirects find it empty.
+ */
+SEC("fexit/skb_do_redirect")
+int BPF_PROG(bpfwg_tc_redirect, struct sk_buff *skb, int ret)
+{
+	__u32 key = 0, *last, stat;
+
+	last = bpf_map_lookup_elem(&bpfwg_last_redirect, &key);
+	if (!last)
+		return 0;
+	stat = *last;
+	*last = BPFWG_STAT_MAX;
+	if (stat != BPFWG_ENCRYPTED && stat != BPFWG_DECRYPTED &&
+	    stat != BPFWG_DECRYPTED_PASS)
+		return 0;
+	if (ret == NET_XMIT_DROP || (ret < 0 && ret != -EAGAIN)) {
+		count_n(stat, -1);
+		count_n(BPFWG_DROP_REDIRECT, 1);
+	}
+	return 0;
 }
 
 /*

@@ -7,10 +7,11 @@
  * Per-CPU counters, one slot per outcome. A packet is counted exactly once,
  * in the slot of what happened to it; packets that are neither WireGuard
  * data messages nor routed into a WireGuard device are not counted, except
- * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT). An
- * XDP redirect that fails at once moves its packet from BPFWG_ENCRYPTED or
- * BPFWG_DECRYPTED to BPFWG_DROP_REDIRECT; frames the egress device refuses
- * later, when the queue is flushed, are counted again in BPFWG_DROP_XMIT.
+ * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT). A
+ * redirect that fails at once moves its packet from BPFWG_ENCRYPTED or
+ * BPFWG_DECRYPTED (TC: or BPFWG_DECRYPTED_PASS) to BPFWG_DROP_REDIRECT;
+ * frames the egress device refuses later, when an XDP queue is flushed,
+ * are counted again in BPFWG_DROP_XMIT.
  */
 enum bpfwg_stat {
 	BPFWG_ENCRYPTED,	/* encrypted and redirected */
@@ -35,14 +36,20 @@ enum bpfwg_stat {
 	BPFWG_PASS_CSUM,	/* XDP: SCTP with its CRC32c left to offload */
 	BPFWG_PASS_RPF,		/* IPv4: the input's rp_filter may refuse it */
 	BPFWG_PASS_MARTIAN,	/* source or destination the stack refuses */
+	BPFWG_PASS_MARK,	/* a packet mark set before routing, or restored */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */
-	BPFWG_DROP_REDIRECT,	/* XDP: the redirect failed (not in the above) */
+	BPFWG_DROP_REDIRECT,	/* the redirect failed (not in the above) */
 	BPFWG_DROP_XMIT,	/* XDP: the egress device refused queued frames */
 	BPFWG_DROP_CPUMAP,	/* --rss: a CPU's cpumap queue was full */
 	BPFWG_STAT_MAX,
 };
+
+/* bpfwg_marks: what the ruleset does to the packet mark before routing. */
+#define BPFWG_MARKS_NONE	0
+#define BPFWG_MARKS_CT		1	/* restores conntrack's: stack if set */
+#define BPFWG_MARKS_STACK	2	/* sets marks: forwarded to the stack */
 
 /* bpfwg_rp_filter_other: interfaces the map could not hold, to the stack. */
 #define BPFWG_RPF_UNKNOWN	0xff

@@ -60,6 +60,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_CSUM] = "pass:csum",
 	[BPFWG_PASS_RPF] = "pass:rpf",
 	[BPFWG_PASS_MARTIAN] = "pass:martian",
+	[BPFWG_PASS_MARK] = "pass:mark",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
@@ -78,10 +79,16 @@ static bool btf_has_func(const struct btf *btf, const char *name)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }
 
-/* A clear message instead of libbpf's when the kernel lacks the kfuncs. */
-static int check_kfuncs(void)
+/*
+ * A clear message instead of libbpf's when the kernel lacks the kfuncs,
+ * and what else the datapath can use, from the kernel's BTF and its
+ * modules' loaded by then: conntrack mode can carry TCP with the conntrack
+ * kfuncs and bpf_ct_change_tcp_be_liberal(); TC redirects are followed up
+ * where skb_do_redirect() can be traced.
+ */
+static int check_kernel(struct datapath *dp)
 {
-	struct btf *vmlinux, *wg = NULL;
+	struct btf *vmlinux, *wg = NULL, *ct = NULL;
 	int ret = -1;
 
 	vmlinux = btf__load_vmlinux_btf();
@@ -104,30 +111,16 @@ static int check_kfuncs(void)
 			goto out;
 		}
 	}
+	dp->ct_kfuncs = btf_has_func(vmlinux, "bpf_ct_change_tcp_be_liberal");
+	if (!dp->ct_kfuncs) {
+		ct = btf__load_module_btf("nf_conntrack", vmlinux);
+		dp->ct_kfuncs = btf_has_func(ct, "bpf_ct_change_tcp_be_liberal");
+	}
+	dp->tc_redirect_traced = btf_has_func(vmlinux, "skb_do_redirect");
 	ret = 0;
 out:
-	btf__free(wg);
-	btf__free(vmlinux);
-	return ret;
-}
-
-/*
- * Whether conntrack mode can carry TCP: the conntrack kfuncs, with
- * bpf_ct_change_tcp_be_liberal(), are resolved when the datapath loads, from
- * the kernel or the nf_conntrack module loaded by then.
- */
-static bool check_ct_kfuncs(void)
-{
-	struct btf *vmlinux, *ct = NULL;
-	bool ret;
-
-	vmlinux = btf__load_vmlinux_btf();
-	ret = btf_has_func(vmlinux, "bpf_ct_change_tcp_be_liberal");
-	if (!ret && vmlinux) {
-		ct = btf__load_module_btf("nf_conntrack", vmlinux);
-		ret = btf_has_func(ct, "bpf_ct_change_tcp_be_liberal");
-	}
 	btf__free(ct);
+	btf__free(wg);
 	btf__free(vmlinux);
 	return ret;
 }
@@ -410,14 +403,14 @@ int datapath_open(struct datapath *dp, const struct args *args,
 		return -1;
 	}
 	dp->skel = open_object(object, &dp->elf, &dp->elf_size);
-	if (!dp->skel || check_kfuncs())
+	if (!dp->skel || check_kernel(dp))
 		return -1;
-	dp->ct_kfuncs = check_ct_kfuncs();
 	shared = pick_devs(dp, args);
 
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
 	dp->skel->bss->bpfwg_conntrack = args->conntrack;
+	dp->skel->bss->bpfwg_marks = args->marks;
 	/* The kernel's defaults when conntrack is not loaded yet. */
 	cfg->ct_tcp_established =
 		ct_timeout_ms("nf_conntrack_tcp_timeout_established", 432000);
@@ -452,6 +445,10 @@ int datapath_open(struct datapath *dp, const struct args *args,
 				  args->hook != HOOK_TC);
 	bpf_program__set_autoload(dp->skel->progs.bpfwg_cpumap_enqueue,
 				  args->rss);
+	/* Failed TC redirects, where the kernel can trace the function. */
+	bpf_program__set_autoload(dp->skel->progs.bpfwg_tc_redirect,
+				  args->hook == HOOK_TC &&
+				  dp->tc_redirect_traced);
 
 	err = bpfwg__load(dp->skel);
 	if (err == -EPERM) {
@@ -583,6 +580,25 @@ static int attach_tracing(struct datapath *dp, const struct args *args)
 	return 0;
 }
 
+/* TC: count the redirects the kernel failed to carry out. */
+static int attach_tc_tracing(struct datapath *dp)
+{
+	struct bpf_program *prog = dp->skel->progs.bpfwg_tc_redirect;
+
+	if (!bpf_program__autoload(prog)) {
+		pr_warn("skb_do_redirect() cannot be traced in this kernel: TC redirects the egress device refuses are not counted\n");
+		return 0;
+	}
+	dp->tracing[dp->n_tracing] = bpf_program__attach(prog);
+	if (!dp->tracing[dp->n_tracing]) {
+		pr_err("attaching %s failed: %s\n", bpf_program__name(prog),
+		       strerror(errno));
+		return -1;
+	}
+	dp->n_tracing++;
+	return 0;
+}
+
 int datapath_attach(struct datapath *dp, const struct args *args)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
@@ -593,6 +609,9 @@ int datapath_attach(struct datapath *dp, const struct args *args)
 	if (args->hook == HOOK_TC) {
 		prog_fd = bpf_program__fd(dp->skel->progs.tc_wg);
 		type = BPF_TCX_INGRESS;
+		/* Before the first redirect (see bpfwg_tc_redirect). */
+		if (attach_tc_tracing(dp))
+			return -1;
 	} else {
 		opts.flags = xdp_flags(args);
 	}
@@ -677,6 +696,11 @@ void datapath_set_conntrack(struct datapath *dp, bool on)
 {
 	/* Shared by every object of the datapath (load_dev()). */
 	dp->skel->bss->bpfwg_conntrack = on;
+}
+
+void datapath_set_marks(struct datapath *dp, __u32 mode)
+{
+	dp->skel->bss->bpfwg_marks = mode;
 }
 
 int datapath_sync_fwmarks(struct datapath *dp)

@@ -23,6 +23,7 @@ struct datapath {
 	struct bpfwg *dev[MAX_IFACES];
 	bool dev_bound[MAX_IFACES];
 	bool ct_kfuncs;		/* conntrack kfuncs resolved at load */
+	bool tc_redirect_traced;	/* fexit on skb_do_redirect() loads */
 	/* XDP: ports whose stripped VLAN tags the datapath cannot see */
 	__u32 blind[MAX_IFACES];
 	int n_blind;
@@ -33,7 +34,7 @@ struct datapath {
 	int n_links;
 	int n_cpus;
 	int n_wg;		/* WireGuard devices at the last fwmark sync */
-	struct bpf_link *tracing[3];	/* XDP: failed redirects */
+	struct bpf_link *tracing[3];	/* failed redirects */
 	int n_tracing;
 };
 
@@ -43,6 +44,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 int datapath_attach(struct datapath *dp, const struct args *args);
 int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo);
 void datapath_set_conntrack(struct datapath *dp, bool on);
+void datapath_set_marks(struct datapath *dp, __u32 mode);
 void datapath_warn_conntrack(const struct datapath *dp);
 int datapath_sync_fwmarks(struct datapath *dp);
 int datapath_sync_rp_filter(struct datapath *dp);

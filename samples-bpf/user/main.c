@@ -93,11 +93,43 @@ static int check_privileges(void)
 	return 0;
 }
 
-/* Conntrack mode, from -c or -C, else from the netns' ruleset (usage). */
+/*
+ * The datapath's mark mode: packet marks set before routing, which the
+ * fast path's packets do not have, send forwarded packets to the stack;
+ * in conntrack mode, a ruleset that only restores the conntrack mark
+ * sends only the flows with a conntrack mark.
+ */
+static __u32 marks_mode(const struct nf_ruleset *r, bool conntrack)
+{
+	switch (r->marks) {
+	case NF_MARKS_RESTORE:
+		return conntrack ? BPFWG_MARKS_CT : BPFWG_MARKS_STACK;
+	case NF_MARKS_SET:
+		return BPFWG_MARKS_STACK;
+	default:
+		return BPFWG_MARKS_NONE;
+	}
+}
+
+static void tell_marks(const struct nf_ruleset *r, __u32 mode)
+{
+	if (mode == BPFWG_MARKS_STACK && !r->marks_what[0])
+		pr_info("packet marks: the ruleset cannot be read: forwarded traffic takes the stack (pass:mark)\n");
+	else if (mode == BPFWG_MARKS_STACK)
+		pr_info("packet marks: the %s sets marks before routing, which the fast path cannot know: forwarded traffic takes the stack (pass:mark)\n",
+			r->marks_what);
+	else if (mode == BPFWG_MARKS_CT)
+		pr_info("packet marks: the %s restores the conntrack mark: flows with a conntrack mark take the stack (pass:mark)\n",
+			r->marks_what);
+}
+
+/* Conntrack and mark modes, from -c or -C, else from the netns' ruleset
+ * (usage).
+ */
 static int resolve_conntrack(struct args *args)
 {
-	char what[256] = "";
-	int ret = nf_ruleset_scan(what, sizeof(what));
+	struct nf_ruleset r;
+	int ret = nf_ruleset_scan(&r);
 
 	if (ret < 0 && args->ct_mode == CT_AUTO) {
 		pr_err("cannot read the nftables ruleset of this network namespace (%s): pass -c for conntrack mode, or -C\n",
@@ -109,17 +141,24 @@ static int resolve_conntrack(struct args *args)
 		args->conntrack = true;
 		break;
 	case CT_OFF:
-		if (ret > 0)
+		if (r.fw)
 			pr_warn("--no-conntrack: the fast path bypasses the %s: it carries what the forward hook would drop, and NAT flows untranslated\n",
-				what);
+				r.fw_what);
 		break;
 	case CT_AUTO:
-		args->conntrack = ret > 0;
-		if (ret > 0)
+		args->conntrack = r.fw || r.marks == NF_MARKS_RESTORE;
+		if (r.fw)
 			pr_info("conntrack mode: this network namespace has an %s (-C to turn it off)\n",
-				what);
+				r.fw_what);
+		else if (args->conntrack)
+			pr_info("conntrack mode: the %s restores the conntrack mark (-C to turn it off)\n",
+				r.marks_what);
 		break;
 	}
+	if (ret < 0)
+		r.marks = NF_MARKS_SET;
+	args->marks = marks_mode(&r, args->conntrack);
+	tell_marks(&r, args->marks);
 	return 0;
 }
 
@@ -228,28 +267,44 @@ static int read_stats(struct datapath *dp, struct counters *c)
  * Without -c or -C, conntrack mode follows the ruleset, read again each
  * round: NAT or a forwarding filter added after the start (a firewall
  * started later, a wg-quick PostUp rule) turns it on within a second, and
- * their removal turns it off. A ruleset that cannot be read turns it on.
+ * their removal turns it off. A ruleset that cannot be read turns it on,
+ * and sends forwarded traffic to the stack. The mark mode follows it
+ * always.
  */
 static void follow_ruleset(struct datapath *dp, struct args *args)
 {
-	char what[256] = "";
-	int ret = nf_ruleset_scan(what, sizeof(what));
-	bool on = ret != 0;
+	struct nf_ruleset r;
+	int ret = nf_ruleset_scan(&r);
+	bool on = ret || r.fw || r.marks == NF_MARKS_RESTORE;
+	__u32 marks;
 
-	if (args->ct_mode != CT_AUTO || on == args->conntrack)
+	if (ret)
+		r.marks = NF_MARKS_SET;
+	if (args->ct_mode == CT_AUTO && on != args->conntrack) {
+		args->conntrack = on;
+		datapath_set_conntrack(dp, on);
+		if (ret < 0)
+			pr_warn("conntrack mode on: the ruleset cannot be read (%s)\n",
+				strerror(-ret));
+		else if (r.fw)
+			pr_info("conntrack mode on: this network namespace now has an %s\n",
+				r.fw_what);
+		else if (on)
+			pr_info("conntrack mode on: the %s restores the conntrack mark\n",
+				r.marks_what);
+		if (on)
+			datapath_warn_conntrack(dp);
+		else
+			pr_info("conntrack mode off: no NAT, forwarding filter or mark restore left in this network namespace\n");
+	}
+	marks = marks_mode(&r, args->conntrack);
+	if (marks == args->marks)
 		return;
-	args->conntrack = on;
-	datapath_set_conntrack(dp, on);
-	if (ret < 0)
-		pr_warn("conntrack mode on: the ruleset cannot be read (%s)\n",
-			strerror(-ret));
-	else if (on)
-		pr_info("conntrack mode on: this network namespace now has an %s\n",
-			what);
-	if (on)
-		datapath_warn_conntrack(dp);
-	else
-		pr_info("conntrack mode off: no NAT or forwarding filter left in this network namespace\n");
+	args->marks = marks;
+	datapath_set_marks(dp, marks);
+	if (marks == BPFWG_MARKS_NONE)
+		pr_info("packet marks: none set before routing any more\n");
+	tell_marks(&r, marks);
 }
 
 /* Until SIGINT, SIGTERM, SIGHUP or SIGPIPE (blocked, so taken here), one round a second. */
