@@ -327,6 +327,14 @@ struct {
 	__type(value, __u32);
 } bpfwg_vlans SEC(".maps");
 
+/* XDP: the Ethernet address of each device (see bpfwg.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct bpfwg_mac);
+} bpfwg_macs SEC(".maps");
+
 /* DSA mode: the switch ports behind each conduit (see bpfwg.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -514,6 +522,20 @@ static __always_inline int vlan_input(struct pkt *p, struct bpfwg_vlan_key *key,
 	return -1;
 }
 
+/* Whether @addr is the Ethernet address of device @ifindex. */
+static __always_inline bool mac_is(__u32 ifindex, const __u8 *addr)
+{
+	struct bpfwg_mac *m = bpf_map_lookup_elem(&bpfwg_macs, &ifindex);
+	int i;
+
+	if (!m)
+		return false;
+	for (i = 0; i < ETH_ALEN; i++)
+		if (m->addr[i] != addr[i])
+			return false;
+	return true;
+}
+
 /*
  * The L2 header: Ethernet, a DSA tag of @tag_len bytes, VLAN headers. With
  * @rx_vlan (xdp_wg_dev), first the tag the device took out of the frame
@@ -523,19 +545,21 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 				    __u32 tag_len)
 {
 	struct bpfwg_vlan_key key = {};
+	__u8 dst[ETH_ALEN];
 	struct vlan_hdr vlan;
+	__u32 port = p->ifindex;
 	__u16 tci;
 	int i, err;
 
 	if (!xdp && ((struct __sk_buff *)p->ctx)->vlan_present)
 		return -1; /* the tag is metadata: run on the VLAN device */
-	/* A frame for a group address, or in TC for another host (a port in
+	/* A frame for a group address, or for another host (a port in
 	 * promiscuous mode), is not forwarded by the stack: it sorts them
-	 * out. (XDP does not know the port's address.)
+	 * out. TC has the stack's verdict, XDP checks the address.
 	 */
 	if (!xdp && ((struct __sk_buff *)p->ctx)->pkt_type != PACKET_HOST)
 		return -1;
-	if (load(p->ctx, xdp, 0, &tci, 1) || (tci & 1))
+	if (load(p->ctx, xdp, 0, dst, ETH_ALEN) || (dst[0] & 1))
 		return -1;
 	if (rx_vlan) {
 		err = bpf_xdp_metadata_rx_vlan_tag(p->ctx, &key.proto, &tci);
@@ -569,6 +593,9 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 		return -1;
 	/* Any other L2 header in the way is handed to the stack as well. */
 	if (!xdp && p->l3off != ETH_HLEN)
+		return -1;
+	if (xdp && config()->dst_mac && !mac_is(port, dst) &&
+	    (p->ifindex == port || !mac_is(p->ifindex, dst)))
 		return -1;
 	return 0;
 }

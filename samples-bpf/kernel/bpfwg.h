@@ -61,6 +61,7 @@ struct bpfwg_config {
 	__u8 ttl4;		/* net.ipv4.ip_default_ttl */
 	__u8 hop_limit6;	/* net.ipv6.conf.default.hop_limit */
 	bool dsa;		/* XDP on DSA conduits with the mtk tag (-d) */
+	bool dst_mac;		/* XDP: bpfwg_macs has every device's address */
 	/* Conntrack timeouts in ms, the netns' sysctls: what the stack
 	 * refreshes an entry with for each packet of an established flow.
 	 */
@@ -106,6 +107,19 @@ struct bpfwg_vlan_key {
 	__u32 ifindex;		/* the port, or the outer VLAN device */
 	__u16 vid;
 	__be16 proto;		/* ETH_P_8021Q or ETH_P_8021AD */
+};
+
+/*
+ * bpfwg_macs, by ifindex: each device's Ethernet address. The stack takes
+ * a unicast frame for its own (PACKET_HOST) when it is addressed to the
+ * device it arrived on, or to the VLAN device it is for; the others
+ * (PACKET_OTHERHOST: a port in promiscuous mode, a macvlan's address) it
+ * does not route. Without the loader, which keeps the map in sync with the
+ * netns, the check is off (bpfwg_config.dst_mac).
+ */
+struct bpfwg_mac {
+	__u8 addr[6];
+	__u8 pad[2];
 };
 
 enum bpfwg_dsa_vlan {

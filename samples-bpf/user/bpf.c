@@ -418,6 +418,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	cfg->ct_udp_stream = ct_timeout_ms("nf_conntrack_udp_timeout_stream",
 					   120);
 	cfg->dsa = args->dsa;
+	cfg->dst_mac = true;
 	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
 	cfg->hop_limit6 =
 		read_sysctl("/proc/sys/net/ipv6/conf/default/hop_limit", 64);
@@ -462,7 +463,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	}
 	if (load_devs(dp, args, object) || (args->rss && rss_load(dp, args)))
 		return -1;
-	err = datapath_sync_fwmarks(dp) ?: datapath_sync_vlans(dp) ?:
+	err = datapath_sync_fwmarks(dp) ?: datapath_sync_links(dp) ?:
 	      datapath_sync_rp_filter(dp);
 	if (!err && !dp->n_wg && !args->rss_only)
 		pr_warn("no WireGuard device in this network namespace yet: nothing is carried until there is one (ip link add wg0 type wireguard)\n");
@@ -703,41 +704,86 @@ void datapath_set_marks(struct datapath *dp, __u32 mode)
 	dp->skel->bss->bpfwg_marks = mode;
 }
 
+/*
+ * Deletes the keys of @map (at most 64 bytes each) that @keep does not
+ * keep. Deleting the key a walk stands on makes the next step start over,
+ * so the walk starts over explicitly: the kept keys are seen again.
+ */
+static void map_prune(int map, bool (*keep)(const void *key, const void *data),
+		      const void *data)
+{
+	__u8 key[64], next[64];
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(map, prev, next)) {
+		if (!keep(next, data)) {
+			bpf_map_delete_elem(map, next);
+			prev = NULL;
+			continue;
+		}
+		memcpy(key, next, sizeof(key));
+		prev = key;
+	}
+}
+
+struct wg_devs {
+	struct wg_dev d[MAX_WG_DEVICES];
+	int n;
+};
+
+static bool wg_listed(const void *key, const void *data)
+{
+	const struct wg_devs *devs = data;
+	int i;
+
+	for (i = 0; i < devs->n; i++)
+		if (devs->d[i].ifindex == *(const __u32 *)key)
+			return true;
+	return false;
+}
+
 int datapath_sync_fwmarks(struct datapath *dp)
 {
 	int map = bpf_map__fd(dp->skel->maps.bpfwg_fwmark);
-	struct wg_dev devs[MAX_WG_DEVICES];
-	__u32 key, next, *prev = NULL;
+	static struct wg_devs devs;
 	int n, i;
 
-	n = wg_devices(devs, MAX_WG_DEVICES);
+	n = wg_devices(devs.d, MAX_WG_DEVICES);
 	if (n < 0) {
 		pr_err("listing the WireGuard devices failed: %s\n",
 		       strerror(-n));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (bpf_map_update_elem(map, &devs[i].ifindex, &devs[i].fwmark,
-					BPF_ANY)) {
+		if (bpf_map_update_elem(map, &devs.d[i].ifindex,
+					&devs.d[i].fwmark, BPF_ANY)) {
 			pr_err("updating the fwmark map failed: %s\n",
 			       strerror(errno));
 			return -1;
 		}
 	}
-	dp->n_wg = n;
-	/* Devices that went away. */
-	while (!bpf_map_get_next_key(map, prev, &next)) {
-		key = next;
-		prev = &key;
-		for (i = 0; i < n && devs[i].ifindex != key; i++)
-			;
-		if (i == n)
-			bpf_map_delete_elem(map, &key);
-	}
+	dp->n_wg = devs.n = n;
+	map_prune(map, wg_listed, &devs);	/* devices that went away */
 	return 0;
 }
 
 #define MAX_RPF		1024	/* bpfwg_rp_filter's size */
+
+struct u32_list {
+	__u32 v[MAX_RPF];
+	int n;
+};
+
+static bool u32_listed(const void *key, const void *data)
+{
+	const struct u32_list *l = data;
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i] == *(const __u32 *)key)
+			return true;
+	return false;
+}
 
 /*
  * IPv4: the reverse path filter of every interface of the netns into
@@ -750,9 +796,9 @@ int datapath_sync_rp_filter(struct datapath *dp)
 {
 	static const char conf[] = "/proc/sys/net/ipv4/conf";
 	int map = bpf_map__fd(dp->skel->maps.bpfwg_rp_filter);
-	static __u32 keys[MAX_RPF], stale[MAX_RPF];
-	__u32 key, next, *prev = NULL, val;
-	int all, other, n = 0, n_stale = 0, i;
+	static struct u32_list keys;
+	__u32 key, val;
+	int all, other;
 	bool full = false;
 	static bool warned;
 	char path[PATH_MAX];
@@ -762,6 +808,7 @@ int datapath_sync_rp_filter(struct datapath *dp)
 	d = opendir(conf);
 	if (!d)
 		return 0;	/* no IPv4, nothing to filter */
+	keys.n = 0;
 	all = read_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", 0);
 	other = read_sysctl("/proc/sys/net/ipv4/conf/default/rp_filter", 0);
 	if (other < all)
@@ -777,7 +824,7 @@ int datapath_sync_rp_filter(struct datapath *dp)
 			val = all;
 		if (!key || !val)
 			continue;
-		if (n == MAX_RPF) {
+		if (keys.n == MAX_RPF) {
 			if (!warned)
 				pr_warn("more than %d interfaces with rp_filter: the fast path leaves the others' IPv4 to the stack\n",
 					MAX_RPF);
@@ -791,39 +838,44 @@ int datapath_sync_rp_filter(struct datapath *dp)
 			closedir(d);
 			return -1;
 		}
-		keys[n++] = key;
+		keys.v[keys.n++] = key;
 	}
 	closedir(d);
 	dp->skel->bss->bpfwg_rp_filter_other = full ? BPFWG_RPF_UNKNOWN : other;
-	/* Interfaces gone, or without a filter now: listed, then deleted. */
-	while (!bpf_map_get_next_key(map, prev, &next) && n_stale < MAX_RPF) {
-		key = next;
-		prev = &key;
-		for (i = 0; i < n && keys[i] != key; i++)
-			;
-		if (i == n)
-			stale[n_stale++] = key;
-	}
-	for (i = 0; i < n_stale; i++)
-		bpf_map_delete_elem(map, &stale[i]);
+	map_prune(map, u32_listed, &keys);	/* gone, or no filter now */
 	return 0;
 }
 
 #define MAX_VLANS	4096
 
-struct vlans {
+#define MAX_MACS	4096	/* bpfwg_macs' size */
+
+/* The devices of the netns: the VLAN devices, and the Ethernet addresses. */
+struct links {
 	struct bpfwg_vlan_key keys[MAX_VLANS];
 	__u32 devs[MAX_VLANS];
 	int n;
+	__u32 mac_devs[MAX_MACS];
+	struct bpfwg_mac macs[MAX_MACS];
+	int n_macs;
+	bool macs_full;
 };
 
-static int vlan_cb(const struct nlmsghdr *nlh, void *data)
+static int links_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct vlans *v = data;
+	struct links *v = data;
 	struct link_attrs a;
 
 	nl_link_attrs(nlh, &a);
+	if (a.addr && a.addr_len == ETH_ALEN) {
+		if (v->n_macs == MAX_MACS) {
+			v->macs_full = true;
+		} else {
+			v->mac_devs[v->n_macs] = ifi->ifi_index;
+			memcpy(v->macs[v->n_macs++].addr, a.addr, ETH_ALEN);
+		}
+	}
 	/* VID 0 too: a VLAN device takes priority tags from its port. */
 	if (!a.kind || strcmp(a.kind, "vlan") || !a.link || v->n == MAX_VLANS)
 		return MNL_CB_OK;
@@ -836,12 +888,24 @@ static int vlan_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static bool vlan_known(const struct vlans *v, const struct bpfwg_vlan_key *k)
+static bool vlan_known(const void *key, const void *data)
 {
+	const struct links *v = data;
 	int i;
 
 	for (i = 0; i < v->n; i++)
-		if (!memcmp(&v->keys[i], k, sizeof(*k)))
+		if (!memcmp(&v->keys[i], key, sizeof(v->keys[i])))
+			return true;
+	return false;
+}
+
+static bool mac_known(const void *key, const void *data)
+{
+	const struct links *v = data;
+	int i;
+
+	for (i = 0; i < v->n_macs; i++)
+		if (v->mac_devs[i] == *(const __u32 *)key)
 			return true;
 	return false;
 }
@@ -853,7 +917,7 @@ static bool vlan_known(const struct vlans *v, const struct bpfwg_vlan_key *k)
  * decide. Refuse to start, or stop (detaching hands everything to the
  * stack): whether, with a message.
  */
-static bool vlan_blind(const struct datapath *dp, const struct vlans *v,
+static bool vlan_blind(const struct datapath *dp, const struct links *v,
 		       int i)
 {
 	char port[IF_NAMESIZE] = "?", vlan[IF_NAMESIZE] = "?";
@@ -871,36 +935,50 @@ static bool vlan_blind(const struct datapath *dp, const struct vlans *v,
 	return false;
 }
 
-/* XDP: the VLAN devices of the netns into bpfwg_vlans (see bpfwg.h). */
-int datapath_sync_vlans(struct datapath *dp)
+/*
+ * XDP: the VLAN devices of the netns into bpfwg_vlans, the devices'
+ * Ethernet addresses into bpfwg_macs (see bpfwg.h).
+ */
+int datapath_sync_links(struct datapath *dp)
 {
-	int map = bpf_map__fd(dp->skel->maps.bpfwg_vlans);
-	struct bpfwg_vlan_key key, next, *prev = NULL;
-	static struct vlans v;
+	int vlans = bpf_map__fd(dp->skel->maps.bpfwg_vlans);
+	int macs = bpf_map__fd(dp->skel->maps.bpfwg_macs);
+	static struct links v;
+	static bool warned;
 	int ret, i;
 
 	v.n = 0;
-	ret = nl_dump_links(vlan_cb, &v);
+	v.n_macs = 0;
+	v.macs_full = false;
+	ret = nl_dump_links(links_cb, &v);
 	if (ret) {
-		pr_err("listing the VLAN devices failed: %s\n", strerror(-ret));
+		pr_err("listing the devices failed: %s\n", strerror(-ret));
 		return -1;
 	}
 	for (i = 0; i < v.n; i++) {
 		if (vlan_blind(dp, &v, i))
 			return -1;
-		if (bpf_map_update_elem(map, &v.keys[i], &v.devs[i], BPF_ANY)) {
+		if (bpf_map_update_elem(vlans, &v.keys[i], &v.devs[i], BPF_ANY)) {
 			pr_err("updating the VLAN map failed: %s\n",
 			       strerror(errno));
 			return -1;
 		}
 	}
-	/* Devices that went away. */
-	while (!bpf_map_get_next_key(map, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!vlan_known(&v, &key))
-			bpf_map_delete_elem(map, &key);
+	for (i = 0; i < v.n_macs; i++) {
+		if (bpf_map_update_elem(macs, &v.mac_devs[i], &v.macs[i],
+					BPF_ANY)) {
+			pr_err("updating the address map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
 	}
+	if (v.macs_full && !warned)
+		pr_warn("more than %d Ethernet devices: XDP leaves the frames of the others to the stack\n",
+			MAX_MACS);
+	warned |= v.macs_full;
+	/* Devices that went away. */
+	map_prune(vlans, vlan_known, &v);
+	map_prune(macs, mac_known, &v);
 	return 0;
 }
 

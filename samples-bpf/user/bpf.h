@@ -48,7 +48,7 @@ void datapath_set_marks(struct datapath *dp, __u32 mode);
 void datapath_warn_conntrack(const struct datapath *dp);
 int datapath_sync_fwmarks(struct datapath *dp);
 int datapath_sync_rp_filter(struct datapath *dp);
-int datapath_sync_vlans(struct datapath *dp);
+int datapath_sync_links(struct datapath *dp);
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX]);
 void datapath_close(struct datapath *dp);
 

@@ -334,7 +334,7 @@ static int run(struct datapath *dp, struct args *args, const sigset_t *sigs)
 		t = now_sec();
 		print_stats(dp, now, before, t - last);
 		last = t;
-		if (datapath_sync_fwmarks(dp) || datapath_sync_vlans(dp) ||
+		if (datapath_sync_fwmarks(dp) || datapath_sync_links(dp) ||
 		    datapath_sync_rp_filter(dp))
 			return -1;
 		if (!args->rss_only)

@@ -193,6 +193,10 @@ void nl_link_attrs(const struct nlmsghdr *nlh, struct link_attrs *a)
 		case IFLA_PHYS_PORT_NAME:
 			a->port_name = attr_str(attr);
 			break;
+		case IFLA_ADDRESS:
+			a->addr = mnl_attr_get_payload(attr);
+			a->addr_len = mnl_attr_get_payload_len(attr);
+			break;
 		case IFLA_LINKINFO:
 			mnl_attr_for_each_nested(info, attr) {
 				if (mnl_attr_get_type(info) == IFLA_INFO_KIND)

@@ -23,12 +23,16 @@ int nl_xdp_rx_metadata(const unsigned int *ifindexes, int n, __u64 *features);
 /* Feeds every link of the netns (RTM_NEWLINK) to @cb: 0 or -errno. */
 int nl_dump_links(mnl_cb_t cb, void *data);
 
-/* What an RTM_NEWLINK message says of a DSA user port or a VLAN device. */
+/* What an RTM_NEWLINK message says of a device: its address; of a DSA user
+ * port or a VLAN device, more.
+ */
 struct link_attrs {
 	const char *name, *kind, *port_name;
 	unsigned int link, conduit;
 	__u16 vid;
 	__u16 vlan_proto;	/* network byte order */
+	const __u8 *addr;	/* IFLA_ADDRESS, @addr_len bytes */
+	__u16 addr_len;
 };
 
 /* Fills @a from @nlh, an RTM_NEWLINK message (strings point into it). */
