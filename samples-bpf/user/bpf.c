@@ -762,7 +762,8 @@ int datapath_sync_fwmarks(struct datapath *dp)
 			return -1;
 		}
 	}
-	dp->n_wg = devs.n = n;
+	devs.n = n;
+	dp->n_wg = n;
 	map_prune(map, wg_listed, &devs);	/* devices that went away */
 	return 0;
 }
@@ -774,15 +775,22 @@ struct u32_list {
 	int n;
 };
 
+/* Whether the u32 at @key is one of the @n of @v. */
+static bool u32_in(const __u32 *v, int n, const void *key)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == *(const __u32 *)key)
+			return true;
+	return false;
+}
+
 static bool u32_listed(const void *key, const void *data)
 {
 	const struct u32_list *l = data;
-	int i;
 
-	for (i = 0; i < l->n; i++)
-		if (l->v[i] == *(const __u32 *)key)
-			return true;
-	return false;
+	return u32_in(l->v, l->n, key);
 }
 
 /*
@@ -902,12 +910,8 @@ static bool vlan_known(const void *key, const void *data)
 static bool mac_known(const void *key, const void *data)
 {
 	const struct links *v = data;
-	int i;
 
-	for (i = 0; i < v->n_macs; i++)
-		if (v->mac_devs[i] == *(const __u32 *)key)
-			return true;
-	return false;
+	return u32_in(v->mac_devs, v->n_macs, key);
 }
 
 /*
