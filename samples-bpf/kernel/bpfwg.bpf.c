@@ -1567,6 +1567,60 @@ static __always_inline int strip(struct pkt *p, bool xdp, __u32 inner_off,
 }
 
 /*
+ * Whether the stack would forward the decrypted packet @ip as the fast path
+ * can, the route to it in @fib: BPFWG_STAT_MAX if so, else the BPFWG_DEC_*
+ * reason it goes to the stack.
+ */
+static __always_inline enum bpfwg_stat
+forward_decrypted(struct pkt *p, bool xdp, __u32 off, const struct ip_info *ip,
+		  struct bpf_fib_lookup *fib, __u32 wg_ifindex)
+{
+	__u32 mtu;
+	int rc;
+
+	rc = fib_forward(p, ip, fib, wg_ifindex, 0);
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return BPFWG_DEC_LOCAL;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return BPFWG_DEC_MTU;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return BPFWG_DEC_NO_NEIGH;
+	default:
+		return BPFWG_DEC_FIB;
+	}
+	/* Back into a tunnel (peer to peer through this gateway): stack. */
+	if (wg_is_device(p->ctx, xdp, fib->ifindex))
+		return BPFWG_DEC_TUNNEL;
+	if (bpfwg_marks == BPFWG_MARKS_STACK)
+		return BPFWG_DEC_MARK;
+	if (!tx_port(xdp, fib->ifindex))
+		return BPFWG_DEC_EGRESS;
+	if (ip->ttl <= 1)
+		return BPFWG_DEC_TTL;
+	if (over_mtu(p->ctx, fib->ifindex, ip->len, &mtu))
+		return BPFWG_DEC_MTU;
+	if (martian(ip))
+		return BPFWG_DEC_MARTIAN;
+	if (ip_extended(ip))
+		return BPFWG_DEC_UNSUPPORTED;
+	if (!rpf_ok(p, ip, wg_ifindex, fib->ifindex))
+		return BPFWG_DEC_RPF;
+	switch (conntrack_mode() ? ct_check(p->ctx, xdp, off, ip) : 0) {
+	case 0:
+		return BPFWG_STAT_MAX;
+	case BPFWG_PASS_NAT:
+		return BPFWG_DEC_NAT;
+	case BPFWG_PASS_MARK:
+		return BPFWG_DEC_MARK;
+	default:
+		return BPFWG_DEC_CT;
+	}
+}
+
+/*
  * A decrypted inner packet at @off: forward it if the fast path can, else
  * hand it to the stack. Either way it was received by the WireGuard device
  * @wg_ifindex, as in the native path: its route is looked up with that input
@@ -1581,25 +1635,15 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 					    __u32 wg_ifindex)
 {
 	struct bpf_fib_lookup fib;
+	enum bpfwg_stat why;
 	struct ip_info ip;
-	__u32 mtu;
 	int rc;
 
 	if (parse_ip(p->ctx, xdp, off, len, &ip) || ip.len != len)
 		return drop(BPFWG_DROP_INVALID);
 
-	rc = fib_forward(p, &ip, &fib, wg_ifindex, 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		goto slow;
-	/* Back into a tunnel (peer to peer through this gateway): stack. */
-	if (wg_is_device(p->ctx, xdp, fib.ifindex))
-		goto slow;
-	if (bpfwg_marks == BPFWG_MARKS_STACK ||
-	    !tx_port(xdp, fib.ifindex) || ip.ttl <= 1 ||
-	    over_mtu(p->ctx, fib.ifindex, len, &mtu) || martian(&ip) ||
-	    ip_extended(&ip) ||
-	    !rpf_ok(p, &ip, wg_ifindex, fib.ifindex) ||
-	    (conntrack_mode() && ct_check(p->ctx, xdp, off, &ip)))
+	why = forward_decrypted(p, xdp, off, &ip, &fib, wg_ifindex);
+	if (why != BPFWG_STAT_MAX)
 		goto slow;
 
 	if (strip(p, xdp, off, len, ip.family, &fib) ||
@@ -1621,6 +1665,7 @@ slow:
 		if (rc)
 			return drop(BPFWG_DROP_ERROR);
 		count(BPFWG_DECRYPTED_PASS);
+		count(why);
 		return V_CONSUMED;
 	}
 	/* TC: the inner packet after an L2 header, into wg0's ingress. */
@@ -1628,6 +1673,7 @@ slow:
 		return drop(BPFWG_DROP_ERROR);
 	p->out_ifindex = wg_ifindex;
 	count(BPFWG_DECRYPTED_PASS);
+	count(why);
 	return V_INGRESS;
 }
 

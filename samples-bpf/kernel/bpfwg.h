@@ -5,7 +5,8 @@
 
 /*
  * Per-CPU counters, one slot per outcome. A packet is counted exactly once,
- * in the slot of what happened to it; packets that are neither WireGuard
+ * in the slot of what happened to it (and, decrypted for the stack, in a
+ * BPFWG_DEC_* slot too, which says why); packets that are neither WireGuard
  * data messages nor routed into a WireGuard device are not counted, except
  * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT). A
  * redirect that fails at once moves its packet from BPFWG_ENCRYPTED or
@@ -43,6 +44,23 @@ enum bpfwg_stat {
 	BPFWG_DROP_REDIRECT,	/* the redirect failed (not in the above) */
 	BPFWG_DROP_XMIT,	/* XDP: the egress device refused queued frames */
 	BPFWG_DROP_CPUMAP,	/* --rss: a CPU's cpumap queue was full */
+	/* Why the BPFWG_DECRYPTED_PASS packets went to the stack: each of
+	 * them is counted once more, in one of these (and stays there if a
+	 * TC redirect into the WireGuard device then fails).
+	 */
+	BPFWG_DEC_LOCAL,	/* for the gateway itself, or no route */
+	BPFWG_DEC_FIB,		/* other FIB result (blackhole, forwarding off) */
+	BPFWG_DEC_NO_NEIGH,	/* next hop not resolved */
+	BPFWG_DEC_MTU,		/* too big for the egress device */
+	BPFWG_DEC_TUNNEL,	/* into a WireGuard device (peer to peer) */
+	BPFWG_DEC_EGRESS,	/* XDP: egress is not an interface bpfwg runs on */
+	BPFWG_DEC_TTL,		/* TTL or hop limit expiring */
+	BPFWG_DEC_MARTIAN,	/* source or destination the stack refuses */
+	BPFWG_DEC_UNSUPPORTED,	/* IPv4 options, IPv6 extension headers */
+	BPFWG_DEC_RPF,		/* IPv4: the input's rp_filter may refuse it */
+	BPFWG_DEC_CT,		/* conntrack mode: flow not established */
+	BPFWG_DEC_NAT,		/* conntrack mode: flow with NAT */
+	BPFWG_DEC_MARK,		/* a packet mark set before routing, or restored */
 	BPFWG_STAT_MAX,
 };
 

@@ -67,6 +67,19 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_DROP_REDIRECT] = "drop:redirect",
 	[BPFWG_DROP_XMIT] = "drop:xmit",
 	[BPFWG_DROP_CPUMAP] = "drop:cpumap",
+	[BPFWG_DEC_LOCAL] = "decrypted-to-stack:local",
+	[BPFWG_DEC_FIB] = "decrypted-to-stack:fib",
+	[BPFWG_DEC_NO_NEIGH] = "decrypted-to-stack:no-neigh",
+	[BPFWG_DEC_MTU] = "decrypted-to-stack:mtu",
+	[BPFWG_DEC_TUNNEL] = "decrypted-to-stack:tunnel",
+	[BPFWG_DEC_EGRESS] = "decrypted-to-stack:egress",
+	[BPFWG_DEC_TTL] = "decrypted-to-stack:ttl",
+	[BPFWG_DEC_MARTIAN] = "decrypted-to-stack:martian",
+	[BPFWG_DEC_UNSUPPORTED] = "decrypted-to-stack:unsupported",
+	[BPFWG_DEC_RPF] = "decrypted-to-stack:rpf",
+	[BPFWG_DEC_CT] = "decrypted-to-stack:conntrack",
+	[BPFWG_DEC_NAT] = "decrypted-to-stack:nat",
+	[BPFWG_DEC_MARK] = "decrypted-to-stack:mark",
 };
 
 const char *stat_name(enum bpfwg_stat stat)
