@@ -350,10 +350,27 @@ struct {
 	__type(value, struct bpfwg_dsa_tx);
 } bpfwg_dsa_tx SEC(".maps");
 
+/*
+ * XDP: devices whose egress a redirect would bypass, a qdisc that shapes
+ * or classifies (SQM's cake or htb), tc or tcx egress programs, or that of
+ * a device below: XDP frames leave through the driver's own ring. Kept by
+ * the loader; packets routed there take the stack.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} bpfwg_no_tx SEC(".maps");
+
 /* Is @ifindex an egress device of the fast path? See bpfwg_tx_ports. */
 static __always_inline bool tx_port(bool xdp, __u32 ifindex)
 {
-	if (!xdp || !config()->xdp_tx_ports)
+	if (!xdp)
+		return true;
+	if (bpf_map_lookup_elem(&bpfwg_no_tx, &ifindex))
+		return false;
+	if (!config()->xdp_tx_ports)
 		return true;
 	/* A DSA user port, or a VLAN device on one: through its conduit. */
 	if (config()->dsa && bpf_map_lookup_elem(&bpfwg_dsa_tx, &ifindex))

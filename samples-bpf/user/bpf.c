@@ -23,6 +23,7 @@
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/netdev.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -431,7 +432,8 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	cfg->ct_udp_stream = ct_timeout_ms("nf_conntrack_udp_timeout_stream",
 					   120);
 	cfg->dsa = args->dsa;
-	cfg->dst_mac = true;
+	/* XDP's checks against the devices the loader keeps in maps. */
+	cfg->dst_mac = args->hook != HOOK_TC && !args->rss_only;
 	cfg->ttl4 = read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", 64);
 	cfg->hop_limit6 =
 		read_sysctl("/proc/sys/net/ipv6/conf/default/hop_limit", 64);
@@ -877,6 +879,7 @@ struct links {
 	__u32 devs[MAX_VLANS];
 	int n;
 	__u32 mac_devs[MAX_MACS];
+	__u32 lower[MAX_MACS];	/* IFLA_LINK: a VLAN's port, a DSA conduit */
 	struct bpfwg_mac macs[MAX_MACS];
 	int n_macs;
 	bool macs_full;
@@ -894,6 +897,7 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 			v->macs_full = true;
 		} else {
 			v->mac_devs[v->n_macs] = ifi->ifi_index;
+			v->lower[v->n_macs] = a.link;
 			memcpy(v->macs[v->n_macs++].addr, a.addr, ETH_ALEN);
 		}
 	}
@@ -952,6 +956,152 @@ static bool vlan_blind(const struct datapath *dp, const struct links *v,
 	return false;
 }
 
+#define MAX_NO_TX	256	/* bpfwg_no_tx's size */
+
+/*
+ * Qdiscs an XDP redirect may bypass: they neither shape nor classify, and
+ * are on every device by default (or queue nothing). The frames of a
+ * redirect leave through the driver's own ring, without the device's
+ * queue; the rest (cake, htb, tbf, hfsc, netem, prio...) would not apply.
+ */
+static const char * const plain_qdiscs[] = {
+	"noqueue", "mq", "pfifo_fast", "pfifo", "bfifo", "fq_codel", "fq",
+	"sfq", "codel", "pie", "fq_pie", "ingress", "clsact",
+};
+
+/* Devices whose egress XDP would bypass, and why. */
+struct no_tx {
+	__u32 dev[MAX_NO_TX];
+	char why[MAX_NO_TX][64];
+	int n;
+	__u32 clsact[MAX_NO_TX];	/* devices with a clsact qdisc */
+	int n_clsact;
+};
+
+static bool no_tx_has(const struct no_tx *t, __u32 dev)
+{
+	return u32_in(t->dev, t->n, &dev);
+}
+
+static bool u32_listed_no_tx(const void *key, const void *data)
+{
+	return no_tx_has(data, *(const __u32 *)key);
+}
+
+static void no_tx_add(struct no_tx *t, __u32 dev, const char *why)
+{
+	if (!dev || no_tx_has(t, dev) || t->n == MAX_NO_TX)
+		return;
+	t->dev[t->n] = dev;
+	snprintf(t->why[t->n++], sizeof(t->why[0]), "%s", why);
+}
+
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
+	struct no_tx *t = data;
+	const struct nlattr *attr;
+	const char *kind = NULL;
+	char why[64];
+	size_t i;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*tc))
+		if (mnl_attr_get_type(attr) == TCA_KIND &&
+		    !mnl_attr_validate(attr, MNL_TYPE_NUL_STRING))
+			kind = mnl_attr_get_str(attr);
+	if (!kind)
+		return MNL_CB_OK;
+	if (!strcmp(kind, "clsact") && t->n_clsact < MAX_NO_TX)
+		t->clsact[t->n_clsact++] = tc->tcm_ifindex;
+	for (i = 0; i < ARRAY_SIZE(plain_qdiscs); i++)
+		if (!strcmp(kind, plain_qdiscs[i]))
+			return MNL_CB_OK;
+	snprintf(why, sizeof(why), "a %s qdisc", kind);
+	no_tx_add(t, tc->tcm_ifindex, why);
+	return MNL_CB_OK;
+}
+
+static int filter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	bool *any = data;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*tc))
+		if (mnl_attr_get_type(attr) == TCA_KIND)
+			*any = true;
+	return MNL_CB_OK;
+}
+
+/*
+ * XDP: the devices of @v whose egress a redirect would bypass (see
+ * bpfwg_no_tx), with what XDP would bypass: a qdisc not in plain_qdiscs,
+ * tc egress filters (clsact), tcx egress programs, or a device below with
+ * one of those (a VLAN device's port, a DSA user port's conduit, whose
+ * queue its frames also cross). Tells what changed.
+ */
+static int sync_no_tx(struct datapath *dp, const struct links *v)
+{
+	LIBBPF_OPTS(bpf_prog_query_opts, q);
+	int map = bpf_map__fd(dp->skel->maps.bpfwg_no_tx);
+	static struct no_tx t, told;
+	char name[IF_NAMESIZE];
+	bool any;
+	int ret, i, j, pass;
+	__u8 one = 1;
+
+	t.n = 0;
+	t.n_clsact = 0;
+	ret = nl_dump_qdiscs(qdisc_cb, &t);
+	if (ret) {
+		pr_err("listing the qdiscs failed: %s\n", strerror(-ret));
+		return -1;
+	}
+	for (i = 0; i < t.n_clsact; i++) {
+		any = false;
+		if (!nl_dump_filters(t.clsact[i],
+				     TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+				     filter_cb, &any) && any)
+			no_tx_add(&t, t.clsact[i], "tc egress filters");
+	}
+	for (i = 0; i < v->n_macs; i++) {
+		q.count = 0;
+		if (!bpf_prog_query_opts(v->mac_devs[i], BPF_TCX_EGRESS, &q) &&
+		    q.count)
+			no_tx_add(&t, v->mac_devs[i], "tcx egress programs");
+	}
+	/* Below a VLAN device on a DSA user port, two levels. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < v->n_macs; i++)
+			if (no_tx_has(&t, v->lower[i]))
+				no_tx_add(&t, v->mac_devs[i],
+					  "a device below it that XDP would bypass");
+	for (i = 0; i < t.n; i++) {
+		if (bpf_map_update_elem(map, &t.dev[i], &one, BPF_ANY)) {
+			pr_err("updating the egress map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
+		for (j = 0; j < told.n && told.dev[j] != t.dev[i]; j++)
+			;
+		if (j < told.n && !strcmp(told.why[j], t.why[i]))
+			continue;	/* told already */
+		if (!if_indextoname(t.dev[i], name))
+			snprintf(name, sizeof(name), "ifindex %u", t.dev[i]);
+		pr_info("%s has %s, which an XDP redirect would bypass: packets routed there take the stack (pass:egress)\n",
+			name, t.why[i]);
+	}
+	for (j = 0; j < told.n; j++) {
+		if (no_tx_has(&t, told.dev[j]) ||
+		    !if_indextoname(told.dev[j], name))
+			continue;
+		pr_info("%s: XDP redirects there again\n", name);
+	}
+	map_prune(map, u32_listed_no_tx, &t);
+	told = t;
+	return 0;
+}
+
 /*
  * XDP: the VLAN devices of the netns into bpfwg_vlans, the devices'
  * Ethernet addresses into bpfwg_macs (see bpfwg.h).
@@ -996,7 +1146,7 @@ int datapath_sync_links(struct datapath *dp)
 	/* Devices that went away. */
 	map_prune(vlans, vlan_known, &v);
 	map_prune(macs, mac_known, &v);
-	return 0;
+	return dp->skel->rodata->bpfwg_config.dst_mac ? sync_no_tx(dp, &v) : 0;
 }
 
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX])

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Netlink requests with libmnl: WireGuard, DSA, VLAN and XDP discovery. */
+/*
+ * Netlink requests with libmnl: WireGuard, DSA, VLAN and XDP discovery,
+ * qdiscs and filters.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -127,26 +130,51 @@ struct mnl_socket *nl_open(int bus)
 	return nl;
 }
 
-int nl_dump_links(mnl_cb_t cb, void *data)
+/* An rtnetlink dump of @type, the request's header @hdr of @len bytes. */
+static int nl_route_dump(__u16 type, const void *hdr, size_t len, mnl_cb_t cb,
+			 void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct rtgenmsg *rt;
 	int ret;
 
 	nl = nl_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = time(NULL);
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtgen_family = AF_UNSPEC;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, len), hdr, len);
 	ret = nl_talk(nl, nlh, cb, data);
 	mnl_socket_close(nl);
 	return ret;
+}
+
+int nl_dump_links(mnl_cb_t cb, void *data)
+{
+	struct rtgenmsg rt = { .rtgen_family = AF_UNSPEC };
+
+	return nl_route_dump(RTM_GETLINK, &rt, sizeof(rt), cb, data);
+}
+
+int nl_dump_qdiscs(mnl_cb_t cb, void *data)
+{
+	struct tcmsg tc = { .tcm_family = AF_UNSPEC };
+
+	return nl_route_dump(RTM_GETQDISC, &tc, sizeof(tc), cb, data);
+}
+
+int nl_dump_filters(int ifindex, __u32 parent, mnl_cb_t cb, void *data)
+{
+	struct tcmsg tc = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = parent,
+	};
+
+	return nl_route_dump(RTM_GETTFILTER, &tc, sizeof(tc), cb, data);
 }
 
 static const char *attr_str(const struct nlattr *attr)

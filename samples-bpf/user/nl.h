@@ -22,6 +22,10 @@ struct mnl_socket *nl_open(int bus);
 int nl_xdp_rx_metadata(const unsigned int *ifindexes, int n, __u64 *features);
 /* Feeds every link of the netns (RTM_NEWLINK) to @cb: 0 or -errno. */
 int nl_dump_links(mnl_cb_t cb, void *data);
+/* Feeds every qdisc of the netns (RTM_NEWQDISC) to @cb: 0 or -errno. */
+int nl_dump_qdiscs(mnl_cb_t cb, void *data);
+/* Feeds the filters of @ifindex under @parent (RTM_NEWTFILTER) to @cb. */
+int nl_dump_filters(int ifindex, __u32 parent, mnl_cb_t cb, void *data);
 
 /* What an RTM_NEWLINK message says of a device: its address; of a DSA user
  * port or a VLAN device, more.
