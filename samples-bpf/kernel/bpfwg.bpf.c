@@ -363,6 +363,19 @@ struct {
 	__type(value, __u8);
 } bpfwg_no_tx SEC(".maps");
 
+/*
+ * Devices with ingress filters that run after XDP and after bpfwg's tcx
+ * program (tc filters: SQM's ingress shaping redirects to an ifb there;
+ * other tcx programs): what arrives there takes the stack. Kept by the
+ * loader.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} bpfwg_no_rx SEC(".maps");
+
 /* Is @ifindex an egress device of the fast path? See bpfwg_tx_ports. */
 static __always_inline bool tx_port(bool xdp, __u32 ifindex)
 {
@@ -1789,9 +1802,14 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, bool rx_vlan,
 	else
 		p.ifindex = ((struct __sk_buff *)ctx)->ingress_ifindex;
 	p.len = pkt_len(ctx, xdp);
+	if (bpf_map_lookup_elem(&bpfwg_no_rx, &p.ifindex))
+		return pass(BPFWG_PASS_INGRESS);
 	tag_len = dsa_rcv(&p, xdp);
 	if (tag_len < 0)
 		return pass(BPFWG_PASS_DSA_PORT);
+	/* A DSA user port's own ingress. */
+	if (tag_len && bpf_map_lookup_elem(&bpfwg_no_rx, &p.ifindex))
+		return pass(BPFWG_PASS_INGRESS);
 	if (parse_l2(&p, xdp, rx_vlan, tag_len))
 		return V_PASS;
 	v = receive(&p, xdp, &is_wg);
@@ -1877,14 +1895,15 @@ int tc_wg(struct __sk_buff *ctx)
 
 /*
  * TC: skb_do_redirect() carries out the redirect tc_wg() asked for right
- * after it returns, on the same CPU: its result says whether the device
- * took the packet (dev_queue_xmit() or, into wg0's ingress,
- * dev_forward_skb()). One the device refused at once (NET_XMIT_DROP,
- * NET_RX_DROP, an error) moves from the counter tc_wg() counted it in to
- * BPFWG_DROP_REDIRECT, as failed XDP redirects do. NET_XMIT_CN queued it.
- * The loader attaches this with tc only; the per-CPU slot is set by
- * tc_wg() for each redirect and cleared here, so other programs'
- * redirects find it empty.
+ * after it returns, on the same CPU, and drops what fails. An error
+ * (no such device, device down, recursion) is a failed redirect: the
+ * packet moves from the counter tc_wg() counted it in to
+ * BPFWG_DROP_REDIRECT, as failed XDP redirects do. A positive result is
+ * dev_queue_xmit()'s NET_XMIT_DROP, or netif_rx()'s NET_RX_DROP into wg0:
+ * the egress device, its queue or filters dropped it, BPFWG_DROP_XMIT.
+ * NET_XMIT_CN queued it (and may have dropped another). The loader
+ * attaches this with tc only; the per-CPU slot is set by tc_wg() for each
+ * redirect and cleared here, so other programs' redirects find it empty.
  */
 SEC("fexit/skb_do_redirect")
 int BPF_PROG(bpfwg_tc_redirect, struct sk_buff *skb, int ret)
@@ -1901,7 +1920,7 @@ int BPF_PROG(bpfwg_tc_redirect, struct sk_buff *skb, int ret)
 		return 0;
 	if (ret == NET_XMIT_DROP || (ret < 0 && ret != -EAGAIN)) {
 		count_n(stat, -1);
-		count_n(BPFWG_DROP_REDIRECT, 1);
+		count_n(ret < 0 ? BPFWG_DROP_REDIRECT : BPFWG_DROP_XMIT, 1);
 	}
 	return 0;
 }

@@ -8,11 +8,13 @@
  * in the slot of what happened to it (and, decrypted for the stack, in a
  * BPFWG_DEC_* slot too, which says why); packets that are neither WireGuard
  * data messages nor routed into a WireGuard device are not counted, except
- * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT). A
+ * frames from switch ports bpfwg does not serve (BPFWG_PASS_DSA_PORT) and
+ * from devices with ingress filters (BPFWG_PASS_INGRESS). A
  * redirect that fails at once moves its packet from BPFWG_ENCRYPTED or
- * BPFWG_DECRYPTED (TC: or BPFWG_DECRYPTED_PASS) to BPFWG_DROP_REDIRECT;
- * frames the egress device refuses later, when an XDP queue is flushed,
- * are counted again in BPFWG_DROP_XMIT.
+ * BPFWG_DECRYPTED (TC: or BPFWG_DECRYPTED_PASS) to BPFWG_DROP_REDIRECT,
+ * and in TC one the egress device or its queue drops at once, to
+ * BPFWG_DROP_XMIT; frames the egress device refuses later, when an XDP
+ * queue is flushed, are counted again in BPFWG_DROP_XMIT.
  */
 enum bpfwg_stat {
 	BPFWG_ENCRYPTED,	/* encrypted and redirected */
@@ -38,11 +40,12 @@ enum bpfwg_stat {
 	BPFWG_PASS_RPF,		/* IPv4: the input's rp_filter may refuse it */
 	BPFWG_PASS_MARTIAN,	/* source or destination the stack refuses */
 	BPFWG_PASS_MARK,	/* a packet mark set before routing, or restored */
+	BPFWG_PASS_INGRESS,	/* from a device with ingress filters (SQM) */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */
 	BPFWG_DROP_REDIRECT,	/* the redirect failed (not in the above) */
-	BPFWG_DROP_XMIT,	/* XDP: the egress device refused queued frames */
+	BPFWG_DROP_XMIT,	/* the egress device or its queue dropped it */
 	BPFWG_DROP_CPUMAP,	/* --rss: a CPU's cpumap queue was full */
 	/* Why the BPFWG_DECRYPTED_PASS packets went to the stack: each of
 	 * them is counted once more, in one of these (and stays there if a

@@ -62,6 +62,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_RPF] = "pass:rpf",
 	[BPFWG_PASS_MARTIAN] = "pass:martian",
 	[BPFWG_PASS_MARK] = "pass:mark",
+	[BPFWG_PASS_INGRESS] = "pass:ingress",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
@@ -404,22 +405,11 @@ static int load_devs(struct datapath *dp, const struct args *args,
 	return 0;
 }
 
-int datapath_open(struct datapath *dp, const struct args *args,
-		  const char *object)
+/* Configures the opened object for @args and loads it: 0 or -errno. */
+static int load_object(struct datapath *dp, const struct args *args,
+		       int shared)
 {
 	struct bpfwg_config *cfg;
-	int err, shared;
-
-	memset(dp, 0, sizeof(*dp));
-	dp->n_cpus = libbpf_num_possible_cpus();
-	if (dp->n_cpus < 0) {
-		pr_err("cannot count the CPUs: %s\n", strerror(-dp->n_cpus));
-		return -1;
-	}
-	dp->skel = open_object(object, &dp->elf, &dp->elf_size);
-	if (!dp->skel || check_kernel(dp))
-		return -1;
-	shared = pick_devs(dp, args);
 
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
@@ -466,7 +456,41 @@ int datapath_open(struct datapath *dp, const struct args *args,
 				  args->hook == HOOK_TC &&
 				  dp->tc_redirect_traced);
 
-	err = bpfwg__load(dp->skel);
+	return bpfwg__load(dp->skel);
+}
+
+int datapath_open(struct datapath *dp, const struct args *args,
+		  const char *object)
+{
+	int err, shared;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->n_cpus = libbpf_num_possible_cpus();
+	if (dp->n_cpus < 0) {
+		pr_err("cannot count the CPUs: %s\n", strerror(-dp->n_cpus));
+		return -1;
+	}
+	dp->skel = open_object(object, &dp->elf, &dp->elf_size);
+	if (!dp->skel || check_kernel(dp))
+		return -1;
+	shared = pick_devs(dp, args);
+
+	err = load_object(dp, args, shared);
+	if (err && err != -EPERM && args->hook == HOOK_TC &&
+	    dp->tc_redirect_traced) {
+		/* No BPF trampoline (an architecture without one, a kernel
+		 * without ftrace): again without bpfwg_tc_redirect, which
+		 * attach_tc_tracing() then says.
+		 */
+		pr_debug("loading with fexit/skb_do_redirect failed (%s): again without it\n",
+			 strerror(-err));
+		bpfwg__destroy(dp->skel);
+		dp->skel = open_buf(dp->elf, dp->elf_size, object);
+		if (!dp->skel)
+			return -1;
+		dp->tc_redirect_traced = false;
+		err = load_object(dp, args, shared);
+	}
 	if (err == -EPERM) {
 		pr_err("loading the datapath was not permitted: it needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run bpfwg as root)\n");
 		return -1;
@@ -478,6 +502,7 @@ int datapath_open(struct datapath *dp, const struct args *args,
 	}
 	if (load_devs(dp, args, object) || (args->rss && rss_load(dp, args)))
 		return -1;
+	dp->check_bypass = !args->rss_only;
 	err = datapath_sync_fwmarks(dp) ?: datapath_sync_links(dp) ?:
 	      datapath_sync_rp_filter(dp);
 	if (!err && !dp->n_wg && !args->rss_only)
@@ -607,9 +632,9 @@ static int attach_tc_tracing(struct datapath *dp)
 	}
 	dp->tracing[dp->n_tracing] = bpf_program__attach(prog);
 	if (!dp->tracing[dp->n_tracing]) {
-		pr_err("attaching %s failed: %s\n", bpf_program__name(prog),
-		       strerror(errno));
-		return -1;
+		pr_warn("attaching %s failed (%s): TC redirects the egress device refuses are not counted\n",
+			bpf_program__name(prog), strerror(errno));
+		return 0;
 	}
 	dp->n_tracing++;
 	return 0;
@@ -720,25 +745,29 @@ void datapath_set_marks(struct datapath *dp, __u32 mode)
 }
 
 /*
- * Deletes the keys of @map (at most 64 bytes each) that @keep does not
- * keep. Deleting the key a walk stands on makes the next step start over,
- * so the walk starts over explicitly: the kept keys are seen again.
+ * Deletes the keys of @map (at most 64 bytes each, at most MAX_STALE at a
+ * time, the rest at the next sync) that @keep does not keep: listed
+ * first, then deleted, as deleting the key a walk stands on makes it
+ * start over.
  */
+#define MAX_STALE	256
+
 static void map_prune(int map, bool (*keep)(const void *key, const void *data),
 		      const void *data)
 {
+	static __u8 stale[MAX_STALE][64];
 	__u8 key[64], next[64];
 	void *prev = NULL;
+	int n = 0, i;
 
-	while (!bpf_map_get_next_key(map, prev, next)) {
-		if (!keep(next, data)) {
-			bpf_map_delete_elem(map, next);
-			prev = NULL;
-			continue;
-		}
+	while (n < MAX_STALE && !bpf_map_get_next_key(map, prev, next)) {
+		if (!keep(next, data))
+			memcpy(stale[n++], next, sizeof(next));
 		memcpy(key, next, sizeof(key));
 		prev = key;
 	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(map, stale[i]);
 }
 
 struct wg_devs {
@@ -956,50 +985,63 @@ static bool vlan_blind(const struct datapath *dp, const struct links *v,
 	return false;
 }
 
-#define MAX_NO_TX	256	/* bpfwg_no_tx's size */
+#define MAX_DEVSET	256	/* bpfwg_no_tx's and bpfwg_no_rx's size */
 
 /*
  * Qdiscs an XDP redirect may bypass: they neither shape nor classify, and
  * are on every device by default (or queue nothing). The frames of a
  * redirect leave through the driver's own ring, without the device's
- * queue; the rest (cake, htb, tbf, hfsc, netem, prio...) would not apply.
+ * queue; the rest (cake, htb, tbf, hfsc, netem, prio, fq...) would not
+ * apply.
  */
 static const char * const plain_qdiscs[] = {
-	"noqueue", "mq", "pfifo_fast", "pfifo", "bfifo", "fq_codel", "fq",
+	"noqueue", "noop", "mq", "pfifo_fast", "pfifo", "bfifo", "fq_codel",
 	"sfq", "codel", "pie", "fq_pie", "ingress", "clsact",
 };
 
-/* Devices whose egress XDP would bypass, and why. */
-struct no_tx {
-	__u32 dev[MAX_NO_TX];
-	char why[MAX_NO_TX][64];
+/* Devices, each with why it is in the set. */
+struct devset {
+	__u32 dev[MAX_DEVSET];
+	char why[MAX_DEVSET][64];
 	int n;
-	__u32 clsact[MAX_NO_TX];	/* devices with a clsact qdisc */
-	int n_clsact;
 };
 
-static bool no_tx_has(const struct no_tx *t, __u32 dev)
+static bool devset_has(const struct devset *d, __u32 dev)
 {
-	return u32_in(t->dev, t->n, &dev);
+	return u32_in(d->dev, d->n, &dev);
 }
 
-static bool u32_listed_no_tx(const void *key, const void *data)
+static bool devset_listed(const void *key, const void *data)
 {
-	return no_tx_has(data, *(const __u32 *)key);
+	return devset_has(data, *(const __u32 *)key);
 }
 
-static void no_tx_add(struct no_tx *t, __u32 dev, const char *why)
+static void devset_add(struct devset *d, __u32 dev, const char *why)
 {
-	if (!dev || no_tx_has(t, dev) || t->n == MAX_NO_TX)
+	if (!dev || devset_has(d, dev))
 		return;
-	t->dev[t->n] = dev;
-	snprintf(t->why[t->n++], sizeof(t->why[0]), "%s", why);
+	if (d->n == MAX_DEVSET) {
+		pr_warn("more than %d devices with their own qdiscs or filters: those past it are not checked\n",
+			MAX_DEVSET);
+		return;
+	}
+	d->dev[d->n] = dev;
+	snprintf(d->why[d->n++], sizeof(d->why[0]), "%s", why);
 }
+
+/* What the datapath would bypass, from the qdiscs and filters. */
+struct bypass {
+	struct devset tx;	/* bpfwg_no_tx: egress XDP would bypass */
+	struct devset rx;	/* bpfwg_no_rx: ingress bpfwg runs before */
+	__u32 filtered[MAX_DEVSET];	/* a clsact or ingress qdisc */
+	bool clsact[MAX_DEVSET];
+	int n_filtered;
+};
 
 static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
-	struct no_tx *t = data;
+	struct bypass *b = data;
 	const struct nlattr *attr;
 	const char *kind = NULL;
 	char why[64];
@@ -1011,13 +1053,16 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 			kind = mnl_attr_get_str(attr);
 	if (!kind)
 		return MNL_CB_OK;
-	if (!strcmp(kind, "clsact") && t->n_clsact < MAX_NO_TX)
-		t->clsact[t->n_clsact++] = tc->tcm_ifindex;
+	if ((!strcmp(kind, "clsact") || !strcmp(kind, "ingress")) &&
+	    b->n_filtered < MAX_DEVSET) {
+		b->clsact[b->n_filtered] = !strcmp(kind, "clsact");
+		b->filtered[b->n_filtered++] = tc->tcm_ifindex;
+	}
 	for (i = 0; i < ARRAY_SIZE(plain_qdiscs); i++)
 		if (!strcmp(kind, plain_qdiscs[i]))
 			return MNL_CB_OK;
 	snprintf(why, sizeof(why), "a %s qdisc", kind);
-	no_tx_add(t, tc->tcm_ifindex, why);
+	devset_add(&b->tx, tc->tcm_ifindex, why);
 	return MNL_CB_OK;
 }
 
@@ -1033,73 +1078,123 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/*
- * XDP: the devices of @v whose egress a redirect would bypass (see
- * bpfwg_no_tx), with what XDP would bypass: a qdisc not in plain_qdiscs,
- * tc egress filters (clsact), tcx egress programs, or a device below with
- * one of those (a VLAN device's port, a DSA user port's conduit, whose
- * queue its frames also cross). Tells what changed.
+/* Whether @ifindex has tc filters in @dir (TC_H_MIN_INGRESS, _EGRESS):
+ * a dump that fails counts as filters.
  */
-static int sync_no_tx(struct datapath *dp, const struct links *v)
+static bool tc_filters(__u32 ifindex, __u32 dir)
+{
+	bool any = false;
+
+	return nl_dump_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, dir), filter_cb,
+			       &any) || any;
+}
+
+/* Whether @ifindex has tcx programs of @type other than @own's. */
+static bool tcx_others(__u32 ifindex, enum bpf_attach_type type, __u32 own)
 {
 	LIBBPF_OPTS(bpf_prog_query_opts, q);
-	int map = bpf_map__fd(dp->skel->maps.bpfwg_no_tx);
-	static struct no_tx t, told;
-	char name[IF_NAMESIZE];
-	bool any;
-	int ret, i, j, pass;
-	__u8 one = 1;
+	__u32 ids[64];
+	__u32 i;
 
-	t.n = 0;
-	t.n_clsact = 0;
-	ret = nl_dump_qdiscs(qdisc_cb, &t);
+	q.prog_ids = ids;
+	q.count = ARRAY_SIZE(ids);
+	if (bpf_prog_query_opts(ifindex, type, &q))
+		return errno != ENOENT && errno != EINVAL;
+	for (i = 0; i < q.count && i < ARRAY_SIZE(ids); i++)
+		if (ids[i] != own)
+			return true;
+	return false;
+}
+
+/* @now into @map, telling what changed since @told; @now then in @told. */
+static int sync_devset(int map, const struct devset *now, struct devset *told,
+		       const char *came, const char *went)
+{
+	char name[IF_NAMESIZE];
+	__u8 one = 1;
+	int i, j;
+
+	map_prune(map, devset_listed, now);
+	for (i = 0; i < now->n; i++) {
+		if (bpf_map_update_elem(map, &now->dev[i], &one, BPF_ANY)) {
+			pr_err("updating a device map failed: %s\n",
+			       strerror(errno));
+			return -1;
+		}
+		for (j = 0; j < told->n && told->dev[j] != now->dev[i]; j++)
+			;
+		if (j < told->n && !strcmp(told->why[j], now->why[i]))
+			continue;	/* told already */
+		if (!if_indextoname(now->dev[i], name))
+			snprintf(name, sizeof(name), "ifindex %u", now->dev[i]);
+		pr_info(came, name, now->why[i]);
+	}
+	for (j = 0; j < told->n; j++)
+		if (!devset_has(now, told->dev[j]) &&
+		    if_indextoname(told->dev[j], name))
+			pr_info(went, name);
+	*told = *now;
+	return 0;
+}
+
+/*
+ * What the datapath would bypass on the devices of @v. bpfwg_no_rx (XDP
+ * and TC): devices with tc ingress filters (SQM's ingress shaping, a
+ * mirred redirect to an ifb) or tcx ingress programs other than bpfwg's,
+ * which run after XDP and after bpfwg's tcx program: packets that arrive
+ * there take the stack. bpfwg_no_tx (XDP): devices whose egress a redirect
+ * would bypass, a qdisc not in plain_qdiscs, tc egress filters, tcx egress
+ * programs, or a device below with one of those (a VLAN device's port, a
+ * DSA user port's conduit, whose queue its frames also cross). Tells what
+ * changed.
+ */
+static int sync_bypass(struct datapath *dp, const struct links *v)
+{
+	static struct bypass b;
+	static struct devset told_tx, told_rx;
+	__u32 own = prog_id(dp->skel->progs.tc_wg);
+	bool xdp = dp->skel->rodata->bpfwg_config.dst_mac;
+	int ret, i, pass;
+
+	b.tx.n = 0;
+	b.rx.n = 0;
+	b.n_filtered = 0;
+	ret = nl_dump_qdiscs(qdisc_cb, &b);
 	if (ret) {
 		pr_err("listing the qdiscs failed: %s\n", strerror(-ret));
 		return -1;
 	}
-	for (i = 0; i < t.n_clsact; i++) {
-		any = false;
-		if (!nl_dump_filters(t.clsact[i],
-				     TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
-				     filter_cb, &any) && any)
-			no_tx_add(&t, t.clsact[i], "tc egress filters");
+	for (i = 0; i < b.n_filtered; i++) {
+		if (tc_filters(b.filtered[i], TC_H_MIN_INGRESS))
+			devset_add(&b.rx, b.filtered[i], "tc ingress filters");
+		if (b.clsact[i] && tc_filters(b.filtered[i], TC_H_MIN_EGRESS))
+			devset_add(&b.tx, b.filtered[i], "tc egress filters");
 	}
 	for (i = 0; i < v->n_macs; i++) {
-		q.count = 0;
-		if (!bpf_prog_query_opts(v->mac_devs[i], BPF_TCX_EGRESS, &q) &&
-		    q.count)
-			no_tx_add(&t, v->mac_devs[i], "tcx egress programs");
+		if (tcx_others(v->mac_devs[i], BPF_TCX_INGRESS, own))
+			devset_add(&b.rx, v->mac_devs[i],
+				   "tcx ingress programs");
+		if (tcx_others(v->mac_devs[i], BPF_TCX_EGRESS, 0))
+			devset_add(&b.tx, v->mac_devs[i],
+				   "tcx egress programs");
 	}
 	/* Below a VLAN device on a DSA user port, two levels. */
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < v->n_macs; i++)
-			if (no_tx_has(&t, v->lower[i]))
-				no_tx_add(&t, v->mac_devs[i],
-					  "a device below it that XDP would bypass");
-	for (i = 0; i < t.n; i++) {
-		if (bpf_map_update_elem(map, &t.dev[i], &one, BPF_ANY)) {
-			pr_err("updating the egress map failed: %s\n",
-			       strerror(errno));
-			return -1;
-		}
-		for (j = 0; j < told.n && told.dev[j] != t.dev[i]; j++)
-			;
-		if (j < told.n && !strcmp(told.why[j], t.why[i]))
-			continue;	/* told already */
-		if (!if_indextoname(t.dev[i], name))
-			snprintf(name, sizeof(name), "ifindex %u", t.dev[i]);
-		pr_info("%s has %s, which an XDP redirect would bypass: packets routed there take the stack (pass:egress)\n",
-			name, t.why[i]);
-	}
-	for (j = 0; j < told.n; j++) {
-		if (no_tx_has(&t, told.dev[j]) ||
-		    !if_indextoname(told.dev[j], name))
-			continue;
-		pr_info("%s: XDP redirects there again\n", name);
-	}
-	map_prune(map, u32_listed_no_tx, &t);
-	told = t;
-	return 0;
+			if (devset_has(&b.tx, v->lower[i]))
+				devset_add(&b.tx, v->mac_devs[i],
+					   "a device below it that XDP would bypass");
+	if (sync_devset(bpf_map__fd(dp->skel->maps.bpfwg_no_rx), &b.rx,
+			&told_rx,
+			"%s has %s, which bpfwg would run before: packets that arrive there take the stack (pass:ingress)\n",
+			"%s: bpfwg carries what arrives there again\n"))
+		return -1;
+	if (!xdp)
+		return 0;
+	return sync_devset(bpf_map__fd(dp->skel->maps.bpfwg_no_tx), &b.tx,
+			   &told_tx,
+			   "%s has %s, which an XDP redirect would bypass: packets routed there take the stack (pass:egress)\n",
+			   "%s: XDP redirects there again\n");
 }
 
 /*
@@ -1122,6 +1217,9 @@ int datapath_sync_links(struct datapath *dp)
 		pr_err("listing the devices failed: %s\n", strerror(-ret));
 		return -1;
 	}
+	/* Devices that went away, first: room for new ones. */
+	map_prune(vlans, vlan_known, &v);
+	map_prune(macs, mac_known, &v);
 	for (i = 0; i < v.n; i++) {
 		if (vlan_blind(dp, &v, i))
 			return -1;
@@ -1143,10 +1241,7 @@ int datapath_sync_links(struct datapath *dp)
 		pr_warn("more than %d Ethernet devices: XDP leaves the frames of the others to the stack\n",
 			MAX_MACS);
 	warned |= v.macs_full;
-	/* Devices that went away. */
-	map_prune(vlans, vlan_known, &v);
-	map_prune(macs, mac_known, &v);
-	return dp->skel->rodata->bpfwg_config.dst_mac ? sync_no_tx(dp, &v) : 0;
+	return dp->check_bypass ? sync_bypass(dp, &v) : 0;
 }
 
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX])

@@ -24,6 +24,7 @@ struct datapath {
 	bool dev_bound[MAX_IFACES];
 	bool ct_kfuncs;		/* conntrack kfuncs resolved at load */
 	bool tc_redirect_traced;	/* fexit on skb_do_redirect() loads */
+	bool check_bypass;	/* keep bpfwg_no_rx and bpfwg_no_tx (sync) */
 	/* XDP: ports whose stripped VLAN tags the datapath cannot see */
 	__u32 blind[MAX_IFACES];
 	int n_blind;

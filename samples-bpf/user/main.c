@@ -115,6 +115,9 @@ static void tell_marks(const struct nf_ruleset *r, __u32 mode)
 {
 	if (mode == BPFWG_MARKS_STACK && !r->marks_what[0])
 		pr_info("packet marks: the ruleset cannot be read: forwarded traffic takes the stack (pass:mark)\n");
+	else if (mode == BPFWG_MARKS_STACK && r->marks == NF_MARKS_RESTORE)
+		pr_info("packet marks: the %s restores the conntrack mark, which only conntrack mode can check: forwarded traffic takes the stack (pass:mark)\n",
+			r->marks_what);
 	else if (mode == BPFWG_MARKS_STACK)
 		pr_info("packet marks: the %s sets marks before routing, which the fast path cannot know: forwarded traffic takes the stack (pass:mark)\n",
 			r->marks_what);
@@ -230,7 +233,7 @@ static void print_totals(const struct datapath *dp, const struct counters *c)
 	pr_info("totals:\n");
 	for (i = 0; i < BPFWG_STAT_MAX; i++)
 		if (c->stats[i])
-			pr_info("  %-20s %llu\n", stat_name(i), c->stats[i]);
+			pr_info("  %-30s %llu\n", stat_name(i), c->stats[i]);
 	if (!dp->n_rss)
 		return;
 	for (i = 0; i < BPFWG_RSS_STAT_MAX; i++)

@@ -201,7 +201,8 @@ static void mark_expr(const struct nlattr *elem, struct mark_state *m)
 			const __u8 *v = mnl_attr_get_payload(x[NFTA_DATA_VALUE]);
 			__u16 i, len = mnl_attr_get_payload_len(x[NFTA_DATA_VALUE]);
 
-			for (zero_xor = true, i = 0; i < len; i++)
+			zero_xor = true;
+			for (i = 0; i < len; i++)
 				zero_xor &= !v[i];
 		}
 		if (ct_reg >= 0 && zero_xor && op <= NFT_BITWISE_RSHIFT &&
@@ -209,10 +210,12 @@ static void mark_expr(const struct nlattr *elem, struct mark_state *m)
 			m->ct_reg = attr_u32(tb[NFTA_BITWISE_DREG], ~0U);
 	} else if (!strcmp(name, "meta")) {
 		if (attr_u32(tb[NFTA_META_KEY], ~0U) == NFT_META_MARK &&
-		    tb[NFTA_META_SREG])
-			got = ct_reg >= 0 &&
-			      attr_u32(tb[NFTA_META_SREG], ~0U) == (__u32)ct_reg ?
-			      NF_MARKS_RESTORE : NF_MARKS_SET;
+		    tb[NFTA_META_SREG]) {
+			got = NF_MARKS_SET;
+			if (ct_reg >= 0 &&
+			    attr_u32(tb[NFTA_META_SREG], ~0U) == (__u32)ct_reg)
+				got = NF_MARKS_RESTORE;
+		}
 	} else if (!strcmp(name, "target") && tb[NFTA_TARGET_NAME]) {
 		name = mnl_attr_get_str(tb[NFTA_TARGET_NAME]);
 		if (!strcmp(name, "CONNMARK"))
@@ -275,8 +278,9 @@ static int nft_dump(struct mnl_socket *nl, __u8 msg, mnl_cb_t cb,
 static int nft_scan(struct scan *s)
 {
 	struct mnl_socket *nl;
-	int ret;
+	int ret, retries = 3;
 
+again:
 	nl = nl_open(NETLINK_NETFILTER);
 	if (!nl)
 		return errno == EPROTONOSUPPORT ? 0 : -errno;
@@ -284,6 +288,12 @@ static int nft_scan(struct scan *s)
 	if (!ret && s->n_tables)
 		ret = nft_dump(nl, NFT_MSG_GETRULE, rule_cb, s);
 	mnl_socket_close(nl);
+	/* The ruleset changed during the dump (NLM_F_DUMP_INTR): again. */
+	if (ret == -EINTR && retries--) {
+		memset(s->r, 0, sizeof(*s->r));
+		s->n_tables = 0;
+		goto again;
+	}
 	/* No nfnetlink, or no nf_tables subsystem in it: no nftables
 	 * ruleset either.
 	 */
