@@ -1140,13 +1140,19 @@ static int dec_native(struct wg_kfuncs *k, const struct addrs *inner, size_t pay
 /*
  * B's message with an inner datagram of @payload bytes, captured on A
  * before anything decrypted it, copied to @buf: its length, 0 if none.
- * xdp_decrypt decrypts again afterwards.
+ * The program captures one message (the first after the switch: one
+ * still in flight from B may come before it), which later ones do not
+ * overwrite: a copy taken while another arrived was torn, a header and
+ * a ciphertext of two messages, and failed to authenticate (seen once,
+ * decrypt_window on the debug kernel, -EBADMSG). xdp_decrypt decrypts
+ * again afterwards.
  */
 static __u32 dec_capture(struct wg_kfuncs *k, const struct addrs *inner, size_t payload,
 			 __u8 *buf, size_t size)
 {
 	__u32 len = 0;
 
+	k->bss->captured = 0;
 	k->bss->dec_mode = DEC_CAPTURE;
 	k->bss->dec_ret = 0;	/* capturing leaves it as it is */
 	if (ASSERT_GE(dec_native(k, inner, payload), 0, "capture") &&

@@ -172,6 +172,7 @@ __le32 want_idx;
 __u64 want_nonce;
 
 __u32 dec_mode;
+__u32 captured;		/* DEC_CAPTURE: frame holds one, keep it */
 __u16 wg_port = 51820;
 __u32 nh_delta;
 __u32 peer_by_addr;
@@ -273,6 +274,9 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	    (match_nonce && m.has_nonce && m.len >= WG_HDR_LEN &&
 	     (m.idx != want_idx || m.nonce != want_nonce)))
 		return false;
+	/* One message, not torn by the next while user space copies it. */
+	if (dec_mode == DEC_CAPTURE && captured)
+		return true;
 	dec_cloned = cloned;
 	dec_nonlinear = nonlinear;
 	n = data_end - data;
@@ -285,8 +289,10 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	    (xdp ? bpf_xdp_load_bytes(ctx, 0, frame, n) : bpf_skb_load_bytes(ctx, 0, frame, n)))
 		return false;
 	frame_len = n;
-	if (dec_mode == DEC_CAPTURE)
+	if (dec_mode == DEC_CAPTURE) {
+		captured = 1;
 		return true;
+	}
 
 	dec_ret = NO_DEVICE;
 	wg = xdp ? bpf_xdp_wg_device_get_by_port(ctx, wg_port) :
