@@ -223,14 +223,29 @@ static __always_inline bool conntrack_mode(void)
 }
 
 /*
- * What the ruleset does to the packet mark before routing (BPFWG_MARKS_*),
- * set by the loader as bpfwg_conntrack is. The fast path's packets are
- * unmarked: the route the stack would pick for a marked one (ip rule
- * fwmark), and its mark on the way out, cannot be had here. A ruleset
- * that only restores the conntrack mark (wg-quick's, for its own UDP)
- * leaves unmarked the flows whose conntrack mark is zero.
+ * What the netfilter chains the fast path skips do to forwarded packets
+ * (BPFWG_RULES_*), set by the loader as bpfwg_conntrack is. The fast
+ * path's packets are unmarked: the route the stack would pick for a marked
+ * one (ip rule fwmark), and its mark on the way out, cannot be had here. A
+ * ruleset that only restores the conntrack mark (wg-quick's, for its own
+ * UDP) leaves unmarked the flows whose conntrack mark is zero. Nor can the
+ * fast path rewrite headers (DSCP, TTL, TCP MSS) or queue packets as rules
+ * would.
  */
-__u32 bpfwg_marks;
+__u32 bpfwg_rules;
+
+/* The stack's counter for a packet that bpfwg_rules sends there, or 0. */
+static __always_inline int rules_pass(void)
+{
+	switch (bpfwg_rules) {
+	case BPFWG_RULES_MARK:
+		return BPFWG_PASS_MARK;
+	case BPFWG_RULES_MANGLE:
+		return BPFWG_PASS_MANGLE;
+	default:
+		return 0;
+	}
+}
 
 /* Reads the configuration from the map, not the defaults above, which the
  * compiler would otherwise use for a const object.
@@ -327,13 +342,13 @@ struct {
 	__type(value, __u32);
 } bpfwg_vlans SEC(".maps");
 
-/* XDP: the Ethernet address of each device (see bpfwg.h). */
+/* Addresses, and ingress and egress the datapath bypasses (see bpfwg.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, struct bpfwg_mac);
-} bpfwg_macs SEC(".maps");
+	__type(value, struct bpfwg_dev);
+} bpfwg_devs SEC(".maps");
 
 /* DSA mode: the switch ports behind each conduit (see bpfwg.h). */
 struct {
@@ -350,38 +365,15 @@ struct {
 	__type(value, struct bpfwg_dsa_tx);
 } bpfwg_dsa_tx SEC(".maps");
 
-/*
- * XDP: devices whose egress a redirect would bypass, a qdisc that shapes
- * or classifies (SQM's cake or htb), tc or tcx egress programs, or that of
- * a device below: XDP frames leave through the driver's own ring. Kept by
- * the loader; packets routed there take the stack.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, __u8);
-} bpfwg_no_tx SEC(".maps");
-
-/*
- * Devices with ingress filters that run after XDP and after bpfwg's tcx
- * program (tc filters: SQM's ingress shaping redirects to an ifb there;
- * other tcx programs): what arrives there takes the stack. Kept by the
- * loader.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, __u8);
-} bpfwg_no_rx SEC(".maps");
-
 /* Is @ifindex an egress device of the fast path? See bpfwg_tx_ports. */
 static __always_inline bool tx_port(bool xdp, __u32 ifindex)
 {
+	struct bpfwg_dev *dev;
+
 	if (!xdp)
 		return true;
-	if (bpf_map_lookup_elem(&bpfwg_no_tx, &ifindex))
+	dev = bpf_map_lookup_elem(&bpfwg_devs, &ifindex);
+	if (dev && (dev->flags & BPFWG_DEV_NO_TX))
 		return false;
 	if (!config()->xdp_tx_ports)
 		return true;
@@ -552,16 +544,16 @@ static __always_inline int vlan_input(struct pkt *p, struct bpfwg_vlan_key *key,
 	return -1;
 }
 
-/* Whether @addr is the Ethernet address of device @ifindex. */
-static __always_inline bool mac_is(__u32 ifindex, const __u8 *addr)
+/* Whether @addr is the Ethernet address of @dev, bpfwg_devs' entry. */
+static __always_inline bool mac_is(const struct bpfwg_dev *dev,
+				   const __u8 *addr)
 {
-	struct bpfwg_mac *m = bpf_map_lookup_elem(&bpfwg_macs, &ifindex);
 	int i;
 
-	if (!m)
+	if (!dev || !(dev->flags & BPFWG_DEV_MAC))
 		return false;
 	for (i = 0; i < ETH_ALEN; i++)
-		if (m->addr[i] != addr[i])
+		if (dev->addr[i] != addr[i])
 			return false;
 	return true;
 }
@@ -570,9 +562,11 @@ static __always_inline bool mac_is(__u32 ifindex, const __u8 *addr)
  * The L2 header: Ethernet, a DSA tag of @tag_len bytes, VLAN headers. With
  * @rx_vlan (xdp_wg_dev), first the tag the device took out of the frame
  * (rx VLAN offload; on a veth, the sender's tx VLAN offload), the outermost.
+ * @port_dev is the bpfwg_devs entry of the port, p->ifindex.
  */
 static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
-				    __u32 tag_len)
+				    __u32 tag_len,
+				    const struct bpfwg_dev *port_dev)
 {
 	struct bpfwg_vlan_key key = {};
 	__u8 dst[ETH_ALEN];
@@ -624,8 +618,9 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 	/* Any other L2 header in the way is handed to the stack as well. */
 	if (!xdp && p->l3off != ETH_HLEN)
 		return -1;
-	if (xdp && config()->dst_mac && !mac_is(port, dst) &&
-	    (p->ifindex == port || !mac_is(p->ifindex, dst)))
+	if (xdp && config()->dst_mac && !mac_is(port_dev, dst) &&
+	    (p->ifindex == port ||
+	     !mac_is(bpf_map_lookup_elem(&bpfwg_devs, &p->ifindex), dst)))
 		return -1;
 	return 0;
 }
@@ -812,7 +807,7 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 	status = ((struct nf_conn___bpfwg *)ct)->status;
 	if (status & (IPS_SRC_NAT | IPS_DST_NAT)) {
 		ret = BPFWG_PASS_NAT;
-	} else if (bpfwg_marks == BPFWG_MARKS_CT &&
+	} else if (bpfwg_rules == BPFWG_RULES_CT_MARK &&
 		   bpf_core_field_exists(((struct nf_conn___bpfwg *)ct)->mark) &&
 		   ((struct nf_conn___bpfwg *)ct)->mark) {
 		/* The ruleset gives its packets the conntrack mark. */
@@ -1478,8 +1473,8 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 	if (!wg)
 		return V_PASS;
 
-	if (bpfwg_marks == BPFWG_MARKS_STACK) {
-		v = pass(BPFWG_PASS_MARK);
+	if (rules_pass()) {
+		v = pass(rules_pass());
 		goto out;
 	}
 	if (ip.ttl <= 1) {
@@ -1624,8 +1619,12 @@ forward_decrypted(struct pkt *p, bool xdp, __u32 off, const struct ip_info *ip,
 	/* Back into a tunnel (peer to peer through this gateway): stack. */
 	if (wg_is_device(p->ctx, xdp, fib->ifindex))
 		return BPFWG_DEC_TUNNEL;
-	if (bpfwg_marks == BPFWG_MARKS_STACK)
+	switch (rules_pass()) {
+	case BPFWG_PASS_MARK:
 		return BPFWG_DEC_MARK;
+	case BPFWG_PASS_MANGLE:
+		return BPFWG_DEC_MANGLE;
+	}
 	if (!tx_port(xdp, fib->ifindex))
 		return BPFWG_DEC_EGRESS;
 	if (ip->ttl <= 1)
@@ -1793,6 +1792,7 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, bool rx_vlan,
 					  __u32 *ifindex)
 {
 	struct pkt p = { .ctx = ctx };
+	struct bpfwg_dev *dev;
 	bool is_wg = false;
 	enum verdict v;
 	int tag_len;
@@ -1802,15 +1802,19 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, bool rx_vlan,
 	else
 		p.ifindex = ((struct __sk_buff *)ctx)->ingress_ifindex;
 	p.len = pkt_len(ctx, xdp);
-	if (bpf_map_lookup_elem(&bpfwg_no_rx, &p.ifindex))
+	dev = bpf_map_lookup_elem(&bpfwg_devs, &p.ifindex);
+	if (dev && (dev->flags & BPFWG_DEV_NO_RX))
 		return pass(BPFWG_PASS_INGRESS);
 	tag_len = dsa_rcv(&p, xdp);
 	if (tag_len < 0)
 		return pass(BPFWG_PASS_DSA_PORT);
 	/* A DSA user port's own ingress. */
-	if (tag_len && bpf_map_lookup_elem(&bpfwg_no_rx, &p.ifindex))
-		return pass(BPFWG_PASS_INGRESS);
-	if (parse_l2(&p, xdp, rx_vlan, tag_len))
+	if (tag_len) {
+		dev = bpf_map_lookup_elem(&bpfwg_devs, &p.ifindex);
+		if (dev && (dev->flags & BPFWG_DEV_NO_RX))
+			return pass(BPFWG_PASS_INGRESS);
+	}
+	if (parse_l2(&p, xdp, rx_vlan, tag_len, dev))
 		return V_PASS;
 	v = receive(&p, xdp, &is_wg);
 	if (!is_wg)

@@ -40,6 +40,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_RPF,		/* IPv4: the input's rp_filter may refuse it */
 	BPFWG_PASS_MARTIAN,	/* source or destination the stack refuses */
 	BPFWG_PASS_MARK,	/* a packet mark set before routing, or restored */
+	BPFWG_PASS_MANGLE,	/* rules rewrite or queue forwarded packets */
 	BPFWG_PASS_INGRESS,	/* from a device with ingress filters (SQM) */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
@@ -64,13 +65,15 @@ enum bpfwg_stat {
 	BPFWG_DEC_CT,		/* conntrack mode: flow not established */
 	BPFWG_DEC_NAT,		/* conntrack mode: flow with NAT */
 	BPFWG_DEC_MARK,		/* a packet mark set before routing, or restored */
+	BPFWG_DEC_MANGLE,	/* rules rewrite or queue forwarded packets */
 	BPFWG_STAT_MAX,
 };
 
-/* bpfwg_marks: what the ruleset does to the packet mark before routing. */
-#define BPFWG_MARKS_NONE	0
-#define BPFWG_MARKS_CT		1	/* restores conntrack's: stack if set */
-#define BPFWG_MARKS_STACK	2	/* sets marks: forwarded to the stack */
+/* bpfwg_rules: what the chains the fast path skips do to its packets. */
+#define BPFWG_RULES_NONE	0
+#define BPFWG_RULES_CT_MARK	1	/* restore the conntrack mark: stack if set */
+#define BPFWG_RULES_MARK	2	/* set marks: forwarded to the stack */
+#define BPFWG_RULES_MANGLE	3	/* rewrite or queue: forwarded to the stack */
 
 /* bpfwg_rp_filter_other: interfaces the map could not hold, to the stack. */
 #define BPFWG_RPF_UNKNOWN	0xff
@@ -82,7 +85,7 @@ struct bpfwg_config {
 	__u8 ttl4;		/* net.ipv4.ip_default_ttl */
 	__u8 hop_limit6;	/* net.ipv6.conf.default.hop_limit */
 	bool dsa;		/* XDP on DSA conduits with the mtk tag (-d) */
-	bool dst_mac;		/* XDP: bpfwg_macs has every device's address */
+	bool dst_mac;		/* XDP: bpfwg_devs has every device's address */
 	/* Conntrack timeouts in ms, the netns' sysctls: what the stack
 	 * refreshes an entry with for each packet of an established flow.
 	 */
@@ -131,16 +134,34 @@ struct bpfwg_vlan_key {
 };
 
 /*
- * bpfwg_macs, by ifindex: each device's Ethernet address. The stack takes
- * a unicast frame for its own (PACKET_HOST) when it is addressed to the
+ * bpfwg_devs, by ifindex: what the datapath needs to know of a device, kept
+ * in sync with the netns by the loader (one lookup per device and packet).
+ *
+ * BPFWG_DEV_MAC: @addr is the device's Ethernet address. The stack takes a
+ * unicast frame for its own (PACKET_HOST) when it is addressed to the
  * device it arrived on, or to the VLAN device it is for; the others
  * (PACKET_OTHERHOST: a port in promiscuous mode, a macvlan's address) it
- * does not route. Without the loader, which keeps the map in sync with the
- * netns, the check is off (bpfwg_config.dst_mac).
+ * does not route. Without the loader the check is off
+ * (bpfwg_config.dst_mac). TC has the stack's verdict, and no addresses.
+ *
+ * BPFWG_DEV_NO_RX: the device has ingress filters that run after XDP and
+ * after bpfwg's tcx program (tc filters: SQM's ingress shaping redirects
+ * to an ifb there; other tcx programs; nftables ingress chains): what
+ * arrives there takes the stack.
+ *
+ * BPFWG_DEV_NO_TX (XDP): an XDP redirect would bypass the device's egress
+ * (a qdisc that shapes or classifies, tc or tcx egress programs, nftables
+ * egress chains, or those of a device below): XDP frames leave through
+ * the driver's own ring. Packets routed there take the stack.
  */
-struct bpfwg_mac {
+#define BPFWG_DEV_MAC		0x1
+#define BPFWG_DEV_NO_RX		0x2
+#define BPFWG_DEV_NO_TX		0x4
+
+struct bpfwg_dev {
 	__u8 addr[6];
-	__u8 pad[2];
+	__u8 flags;		/* BPFWG_DEV_* */
+	__u8 pad;
 };
 
 enum bpfwg_dsa_vlan {

@@ -43,7 +43,7 @@ struct args {
 	int n_ifaces;
 	enum ct_mode ct_mode;
 	bool conntrack;		/* the mode, resolved (main.c) */
-	__u32 marks;		/* BPFWG_MARKS_*, from the ruleset (main.c) */
+	__u32 rules;		/* BPFWG_RULES_*, from the ruleset (main.c) */
 	bool dsa;
 	bool udp_csum_off;
 	bool exclude_cpus[MAX_CPUS];

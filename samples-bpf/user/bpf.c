@@ -62,6 +62,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_RPF] = "pass:rpf",
 	[BPFWG_PASS_MARTIAN] = "pass:martian",
 	[BPFWG_PASS_MARK] = "pass:mark",
+	[BPFWG_PASS_MANGLE] = "pass:mangle",
 	[BPFWG_PASS_INGRESS] = "pass:ingress",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
@@ -82,6 +83,7 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_DEC_CT] = "decrypted-to-stack:conntrack",
 	[BPFWG_DEC_NAT] = "decrypted-to-stack:nat",
 	[BPFWG_DEC_MARK] = "decrypted-to-stack:mark",
+	[BPFWG_DEC_MANGLE] = "decrypted-to-stack:mangle",
 };
 
 const char *stat_name(enum bpfwg_stat stat)
@@ -413,8 +415,7 @@ static int load_object(struct datapath *dp, const struct args *args,
 
 	cfg = &dp->skel->rodata->bpfwg_config;
 	cfg->udp_csum4 = !args->udp_csum_off;
-	dp->skel->bss->bpfwg_conntrack = args->conntrack;
-	dp->skel->bss->bpfwg_marks = args->marks;
+	datapath_set_modes(dp, args->conntrack, args->rules);
 	/* The kernel's defaults when conntrack is not loaded yet. */
 	cfg->ct_tcp_established =
 		ct_timeout_ms("nf_conntrack_tcp_timeout_established", 432000);
@@ -460,11 +461,12 @@ static int load_object(struct datapath *dp, const struct args *args,
 }
 
 int datapath_open(struct datapath *dp, const struct args *args,
-		  const char *object)
+		  const char *object, const struct nf_ruleset *nf)
 {
 	int err, shared;
 
 	memset(dp, 0, sizeof(*dp));
+	dp->nf = nf;
 	dp->n_cpus = libbpf_num_possible_cpus();
 	if (dp->n_cpus < 0) {
 		pr_err("cannot count the CPUs: %s\n", strerror(-dp->n_cpus));
@@ -733,15 +735,11 @@ err:
 	return -1;
 }
 
-void datapath_set_conntrack(struct datapath *dp, bool on)
+void datapath_set_modes(struct datapath *dp, bool conntrack, __u32 rules)
 {
 	/* Shared by every object of the datapath (load_dev()). */
-	dp->skel->bss->bpfwg_conntrack = on;
-}
-
-void datapath_set_marks(struct datapath *dp, __u32 mode)
-{
-	dp->skel->bss->bpfwg_marks = mode;
+	dp->skel->bss->bpfwg_conntrack = conntrack;
+	dp->skel->bss->bpfwg_rules = rules;
 }
 
 /*
@@ -900,18 +898,19 @@ int datapath_sync_rp_filter(struct datapath *dp)
 
 #define MAX_VLANS	4096
 
-#define MAX_MACS	4096	/* bpfwg_macs' size */
+#define MAX_DEVS	4096	/* bpfwg_devs' size */
 
-/* The devices of the netns: the VLAN devices, and the Ethernet addresses. */
+/* The devices of the netns, and the VLAN devices' tags. */
 struct links {
 	struct bpfwg_vlan_key keys[MAX_VLANS];
-	__u32 devs[MAX_VLANS];
+	__u32 vlan_devs[MAX_VLANS];
+	int n_vlans;
+	__u32 ifindex[MAX_DEVS];
+	__u32 lower[MAX_DEVS];	/* IFLA_LINK: a VLAN's port, a DSA conduit */
+	char name[MAX_DEVS][IF_NAMESIZE];
+	struct bpfwg_dev devs[MAX_DEVS];	/* addresses, then flags */
 	int n;
-	__u32 mac_devs[MAX_MACS];
-	__u32 lower[MAX_MACS];	/* IFLA_LINK: a VLAN's port, a DSA conduit */
-	struct bpfwg_mac macs[MAX_MACS];
-	int n_macs;
-	bool macs_full;
+	bool full;
 };
 
 static int links_cb(const struct nlmsghdr *nlh, void *data)
@@ -919,26 +918,32 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct links *v = data;
 	struct link_attrs a;
+	int i = v->n;
 
 	nl_link_attrs(nlh, &a);
-	if (a.addr && a.addr_len == ETH_ALEN) {
-		if (v->n_macs == MAX_MACS) {
-			v->macs_full = true;
-		} else {
-			v->mac_devs[v->n_macs] = ifi->ifi_index;
-			v->lower[v->n_macs] = a.link;
-			memcpy(v->macs[v->n_macs++].addr, a.addr, ETH_ALEN);
+	if (i == MAX_DEVS) {
+		v->full = true;
+	} else {
+		v->ifindex[i] = ifi->ifi_index;
+		v->lower[i] = a.link;
+		snprintf(v->name[i], sizeof(v->name[0]), "%s", a.name ?: "");
+		memset(&v->devs[i], 0, sizeof(v->devs[i]));
+		if (a.addr && a.addr_len == ETH_ALEN) {
+			memcpy(v->devs[i].addr, a.addr, ETH_ALEN);
+			v->devs[i].flags = BPFWG_DEV_MAC;
 		}
+		v->n++;
 	}
 	/* VID 0 too: a VLAN device takes priority tags from its port. */
-	if (!a.kind || strcmp(a.kind, "vlan") || !a.link || v->n == MAX_VLANS)
+	if (!a.kind || strcmp(a.kind, "vlan") || !a.link ||
+	    v->n_vlans == MAX_VLANS)
 		return MNL_CB_OK;
-	v->keys[v->n] = (struct bpfwg_vlan_key){
+	v->keys[v->n_vlans] = (struct bpfwg_vlan_key){
 		.ifindex = a.link,
 		.vid = a.vid,
 		.proto = a.vlan_proto ?: htons(ETH_P_8021Q),
 	};
-	v->devs[v->n++] = ifi->ifi_index;
+	v->vlan_devs[v->n_vlans++] = ifi->ifi_index;
 	return MNL_CB_OK;
 }
 
@@ -947,17 +952,22 @@ static bool vlan_known(const void *key, const void *data)
 	const struct links *v = data;
 	int i;
 
-	for (i = 0; i < v->n; i++)
+	for (i = 0; i < v->n_vlans; i++)
 		if (!memcmp(&v->keys[i], key, sizeof(v->keys[i])))
 			return true;
 	return false;
 }
 
-static bool mac_known(const void *key, const void *data)
+/* A device of @v with an entry in bpfwg_devs. */
+static bool dev_known(const void *key, const void *data)
 {
 	const struct links *v = data;
+	int i;
 
-	return u32_in(v->mac_devs, v->n_macs, key);
+	for (i = 0; i < v->n; i++)
+		if (v->ifindex[i] == *(const __u32 *)key)
+			return v->devs[i].flags;
+	return false;
 }
 
 /*
@@ -977,7 +987,7 @@ static bool vlan_blind(const struct datapath *dp, const struct links *v,
 		if (dp->blind[j] != v->keys[i].ifindex)
 			continue;
 		if_indextoname(dp->blind[j], port);
-		if_indextoname(v->devs[i], vlan);
+		if_indextoname(v->vlan_devs[i], vlan);
 		pr_err("%s has a VLAN device, %s, and can take VLAN tags out of frames where this datapath cannot see them: they would be routed as %s's own. Stopping; use xdpnative on a driver that gives XDP the tags, or tc (on a NIC, or turn rx-vlan-offload off)\n",
 		       port, vlan, port);
 		return true;
@@ -985,7 +995,7 @@ static bool vlan_blind(const struct datapath *dp, const struct links *v,
 	return false;
 }
 
-#define MAX_DEVSET	256	/* bpfwg_no_tx's and bpfwg_no_rx's size */
+#define MAX_DEVSET	256	/* devices with ingress or egress bypassed */
 
 /*
  * Qdiscs an XDP redirect may bypass: they neither shape nor classify, and
@@ -1011,11 +1021,6 @@ static bool devset_has(const struct devset *d, __u32 dev)
 	return u32_in(d->dev, d->n, &dev);
 }
 
-static bool devset_listed(const void *key, const void *data)
-{
-	return devset_has(data, *(const __u32 *)key);
-}
-
 static void devset_add(struct devset *d, __u32 dev, const char *why)
 {
 	if (!dev || devset_has(d, dev))
@@ -1031,8 +1036,8 @@ static void devset_add(struct devset *d, __u32 dev, const char *why)
 
 /* What the datapath would bypass, from the qdiscs and filters. */
 struct bypass {
-	struct devset tx;	/* bpfwg_no_tx: egress XDP would bypass */
-	struct devset rx;	/* bpfwg_no_rx: ingress bpfwg runs before */
+	struct devset tx;	/* BPFWG_DEV_NO_TX: egress XDP would bypass */
+	struct devset rx;	/* BPFWG_DEV_NO_RX: ingress bpfwg runs before */
 	__u32 filtered[MAX_DEVSET];	/* a clsact or ingress qdisc */
 	bool clsact[MAX_DEVSET];
 	int n_filtered;
@@ -1106,21 +1111,14 @@ static bool tcx_others(__u32 ifindex, enum bpf_attach_type type, __u32 own)
 	return false;
 }
 
-/* @now into @map, telling what changed since @told; @now then in @told. */
-static int sync_devset(int map, const struct devset *now, struct devset *told,
-		       const char *came, const char *went)
+/* Tells what changed in @now since @told; @now then in @told. */
+static void tell_devset(const struct devset *now, struct devset *told,
+			const char *came, const char *went)
 {
 	char name[IF_NAMESIZE];
-	__u8 one = 1;
 	int i, j;
 
-	map_prune(map, devset_listed, now);
 	for (i = 0; i < now->n; i++) {
-		if (bpf_map_update_elem(map, &now->dev[i], &one, BPF_ANY)) {
-			pr_err("updating a device map failed: %s\n",
-			       strerror(errno));
-			return -1;
-		}
 		for (j = 0; j < told->n && told->dev[j] != now->dev[i]; j++)
 			;
 		if (j < told->n && !strcmp(told->why[j], now->why[i]))
@@ -1134,21 +1132,21 @@ static int sync_devset(int map, const struct devset *now, struct devset *told,
 		    if_indextoname(told->dev[j], name))
 			pr_info(went, name);
 	*told = *now;
-	return 0;
 }
 
 /*
- * What the datapath would bypass on the devices of @v. bpfwg_no_rx (XDP
- * and TC): devices with tc ingress filters (SQM's ingress shaping, a
- * mirred redirect to an ifb) or tcx ingress programs other than bpfwg's,
- * which run after XDP and after bpfwg's tcx program: packets that arrive
- * there take the stack. bpfwg_no_tx (XDP): devices whose egress a redirect
- * would bypass, a qdisc not in plain_qdiscs, tc egress filters, tcx egress
- * programs, or a device below with one of those (a VLAN device's port, a
- * DSA user port's conduit, whose queue its frames also cross). Tells what
- * changed.
+ * What the datapath would bypass on the devices of @v, into their flags.
+ * BPFWG_DEV_NO_RX (XDP and TC): devices with tc ingress filters (SQM's
+ * ingress shaping, a mirred redirect to an ifb), tcx ingress programs
+ * other than bpfwg's, or nftables ingress chains, which run after XDP and
+ * after bpfwg's tcx program: packets that arrive there take the stack.
+ * BPFWG_DEV_NO_TX (XDP): devices whose egress a redirect would bypass, a
+ * qdisc not in plain_qdiscs, tc egress filters, tcx egress programs,
+ * nftables egress chains, or a device below with one of those (a VLAN
+ * device's port, a DSA user port's conduit, whose queue its frames also
+ * cross). Tells what changed.
  */
-static int sync_bypass(struct datapath *dp, const struct links *v)
+static int find_bypass(struct datapath *dp, struct links *v)
 {
 	static struct bypass b;
 	static struct devset told_tx, told_rx;
@@ -1170,78 +1168,94 @@ static int sync_bypass(struct datapath *dp, const struct links *v)
 		if (b.clsact[i] && tc_filters(b.filtered[i], TC_H_MIN_EGRESS))
 			devset_add(&b.tx, b.filtered[i], "tc egress filters");
 	}
-	for (i = 0; i < v->n_macs; i++) {
-		if (tcx_others(v->mac_devs[i], BPF_TCX_INGRESS, own))
-			devset_add(&b.rx, v->mac_devs[i],
-				   "tcx ingress programs");
-		if (tcx_others(v->mac_devs[i], BPF_TCX_EGRESS, 0))
-			devset_add(&b.tx, v->mac_devs[i],
-				   "tcx egress programs");
+	for (i = 0; i < v->n; i++) {
+		if (tcx_others(v->ifindex[i], BPF_TCX_INGRESS, own))
+			devset_add(&b.rx, v->ifindex[i], "tcx ingress programs");
+		if (tcx_others(v->ifindex[i], BPF_TCX_EGRESS, 0))
+			devset_add(&b.tx, v->ifindex[i], "tcx egress programs");
+		if (nf_hook_dev(&dp->nf->ingress, v->name[i]))
+			devset_add(&b.rx, v->ifindex[i],
+				   "nftables ingress chains");
+		if (nf_hook_dev(&dp->nf->egress, v->name[i]))
+			devset_add(&b.tx, v->ifindex[i],
+				   "nftables egress chains");
 	}
 	/* Below a VLAN device on a DSA user port, two levels. */
 	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < v->n_macs; i++)
+		for (i = 0; i < v->n; i++)
 			if (devset_has(&b.tx, v->lower[i]))
-				devset_add(&b.tx, v->mac_devs[i],
+				devset_add(&b.tx, v->ifindex[i],
 					   "a device below it that XDP would bypass");
-	if (sync_devset(bpf_map__fd(dp->skel->maps.bpfwg_no_rx), &b.rx,
-			&told_rx,
-			"%s has %s, which bpfwg would run before: packets that arrive there take the stack (pass:ingress)\n",
-			"%s: bpfwg carries what arrives there again\n"))
-		return -1;
-	if (!xdp)
-		return 0;
-	return sync_devset(bpf_map__fd(dp->skel->maps.bpfwg_no_tx), &b.tx,
-			   &told_tx,
-			   "%s has %s, which an XDP redirect would bypass: packets routed there take the stack (pass:egress)\n",
-			   "%s: XDP redirects there again\n");
+	for (i = 0; i < v->n; i++) {
+		if (devset_has(&b.rx, v->ifindex[i]))
+			v->devs[i].flags |= BPFWG_DEV_NO_RX;
+		if (xdp && devset_has(&b.tx, v->ifindex[i]))
+			v->devs[i].flags |= BPFWG_DEV_NO_TX;
+	}
+	tell_devset(&b.rx, &told_rx,
+		    "%s has %s, which bpfwg would run before: packets that arrive there take the stack (pass:ingress)\n",
+		    "%s: bpfwg carries what arrives there again\n");
+	if (xdp)
+		tell_devset(&b.tx, &told_tx,
+			    "%s has %s, which an XDP redirect would bypass: packets routed there take the stack (pass:egress)\n",
+			    "%s: XDP redirects there again\n");
+	return 0;
 }
 
 /*
- * XDP: the VLAN devices of the netns into bpfwg_vlans, the devices'
- * Ethernet addresses into bpfwg_macs (see bpfwg.h).
+ * The VLAN devices of the netns into bpfwg_vlans (XDP), and what the
+ * datapath needs of each device into bpfwg_devs (see bpfwg.h): their
+ * Ethernet addresses (XDP), and the ingress and egress it would bypass.
  */
 int datapath_sync_links(struct datapath *dp)
 {
 	int vlans = bpf_map__fd(dp->skel->maps.bpfwg_vlans);
-	int macs = bpf_map__fd(dp->skel->maps.bpfwg_macs);
+	int devs = bpf_map__fd(dp->skel->maps.bpfwg_devs);
+	bool xdp = dp->skel->rodata->bpfwg_config.dst_mac;
 	static struct links v;
 	static bool warned;
 	int ret, i;
 
+	v.n_vlans = 0;
 	v.n = 0;
-	v.n_macs = 0;
-	v.macs_full = false;
+	v.full = false;
 	ret = nl_dump_links(links_cb, &v);
 	if (ret) {
 		pr_err("listing the devices failed: %s\n", strerror(-ret));
 		return -1;
 	}
+	if (!xdp)
+		for (i = 0; i < v.n; i++)
+			v.devs[i].flags = 0;
+	if (dp->check_bypass && find_bypass(dp, &v))
+		return -1;
 	/* Devices that went away, first: room for new ones. */
 	map_prune(vlans, vlan_known, &v);
-	map_prune(macs, mac_known, &v);
-	for (i = 0; i < v.n; i++) {
+	map_prune(devs, dev_known, &v);
+	for (i = 0; i < v.n_vlans; i++) {
 		if (vlan_blind(dp, &v, i))
 			return -1;
-		if (bpf_map_update_elem(vlans, &v.keys[i], &v.devs[i], BPF_ANY)) {
+		if (bpf_map_update_elem(vlans, &v.keys[i], &v.vlan_devs[i],
+					BPF_ANY)) {
 			pr_err("updating the VLAN map failed: %s\n",
 			       strerror(errno));
 			return -1;
 		}
 	}
-	for (i = 0; i < v.n_macs; i++) {
-		if (bpf_map_update_elem(macs, &v.mac_devs[i], &v.macs[i],
+	for (i = 0; i < v.n; i++) {
+		if (v.devs[i].flags &&
+		    bpf_map_update_elem(devs, &v.ifindex[i], &v.devs[i],
 					BPF_ANY)) {
-			pr_err("updating the address map failed: %s\n",
+			pr_err("updating the device map failed: %s\n",
 			       strerror(errno));
 			return -1;
 		}
 	}
-	if (v.macs_full && !warned)
-		pr_warn("more than %d Ethernet devices: XDP leaves the frames of the others to the stack\n",
-			MAX_MACS);
-	warned |= v.macs_full;
-	return dp->check_bypass ? sync_bypass(dp, &v) : 0;
+	if (v.full && !warned)
+		pr_warn("more than %d devices: XDP leaves the frames of the others to the stack\n",
+			MAX_DEVS);
+	warned |= v.full;
+	return 0;
 }
 
 int datapath_stats(struct datapath *dp, __u64 totals[BPFWG_STAT_MAX])

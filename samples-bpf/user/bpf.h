@@ -5,6 +5,7 @@
 #include <linux/types.h>
 
 #include "args.h"
+#include "nf.h"
 #include "../kernel/bpfwg.h"
 
 struct bpf_link;
@@ -24,7 +25,11 @@ struct datapath {
 	bool dev_bound[MAX_IFACES];
 	bool ct_kfuncs;		/* conntrack kfuncs resolved at load */
 	bool tc_redirect_traced;	/* fexit on skb_do_redirect() loads */
-	bool check_bypass;	/* keep bpfwg_no_rx and bpfwg_no_tx (sync) */
+	bool check_bypass;	/* keep BPFWG_DEV_NO_RX and _NO_TX (sync) */
+	/* The netns' ruleset, kept read by the caller: the devices of its
+	 * ingress and egress chains (with check_bypass)
+	 */
+	const struct nf_ruleset *nf;
 	/* XDP: ports whose stripped VLAN tags the datapath cannot see */
 	__u32 blind[MAX_IFACES];
 	int n_blind;
@@ -41,11 +46,10 @@ struct datapath {
 
 const char *stat_name(enum bpfwg_stat stat);
 int datapath_open(struct datapath *dp, const struct args *args,
-		  const char *object);
+		  const char *object, const struct nf_ruleset *nf);
 int datapath_attach(struct datapath *dp, const struct args *args);
 int datapath_set_dsa(struct datapath *dp, const struct dsa_topology *topo);
-void datapath_set_conntrack(struct datapath *dp, bool on);
-void datapath_set_marks(struct datapath *dp, __u32 mode);
+void datapath_set_modes(struct datapath *dp, bool conntrack, __u32 rules);
 void datapath_warn_conntrack(const struct datapath *dp);
 int datapath_sync_fwmarks(struct datapath *dp);
 int datapath_sync_rp_filter(struct datapath *dp);

@@ -94,45 +94,99 @@ static int check_privileges(void)
 }
 
 /*
- * The datapath's mark mode: packet marks set before routing, which the
- * fast path's packets do not have, send forwarded packets to the stack;
- * in conntrack mode, a ruleset that only restores the conntrack mark
- * sends only the flows with a conntrack mark.
+ * The datapath's rules mode (BPFWG_RULES_*): what the chains the fast path
+ * skips do to the packets it would carry, with conntrack mode on or off.
+ * Its packets are unmarked: packet marks set before routing send
+ * forwarded traffic to the stack; in conntrack mode, a ruleset that only
+ * restores the conntrack mark sends only the flows with a conntrack mark,
+ * unless a rule may set that mark on a packet the fast path carries. So
+ * do rules that rewrite or queue packets.
  */
-static __u32 marks_mode(const struct nf_ruleset *r, bool conntrack)
+static __u32 rules_mode(const struct nf_ruleset *r, bool conntrack)
 {
-	switch (r->marks) {
-	case NF_MARKS_RESTORE:
-		return conntrack ? BPFWG_MARKS_CT : BPFWG_MARKS_STACK;
-	case NF_MARKS_SET:
-		return BPFWG_MARKS_STACK;
+	const struct nf_effects *e = conntrack ? &r->est : &r->all;
+
+	if (e->mangle)
+		return BPFWG_RULES_MANGLE;
+	if (e->marks == NF_MARKS_SET ||
+	    (e->marks == NF_MARKS_RESTORE && (!conntrack || e->ct_mark)))
+		return BPFWG_RULES_MARK;
+	if (e->marks == NF_MARKS_RESTORE)
+		return BPFWG_RULES_CT_MARK;
+	return BPFWG_RULES_NONE;
+}
+
+/*
+ * Conntrack mode, when it follows the ruleset: on for NAT or a forwarding
+ * filter, and when it lets the fast path carry what the rules would
+ * otherwise send to the stack (a conntrack mark restored; marks set or
+ * headers rewritten on new connections only, TCP MSS clamping). Also on
+ * if the ruleset cannot be read (@err). NULL, or why.
+ */
+static const char *conntrack_why(const struct nf_ruleset *r, int err,
+				 char *buf, size_t size)
+{
+	const struct nf_effects *e = &r->all;
+
+	if (err)
+		snprintf(buf, size, "the ruleset cannot be read (%s)",
+			 strerror(-err));
+	else if (r->fw)
+		snprintf(buf, size, "this network namespace has an %s",
+			 r->fw_what);
+	else if (rules_mode(r, true) >= rules_mode(r, false))
+		return NULL;
+	else if (e->mangle && !r->est.mangle)
+		snprintf(buf, size, "the %s rewrites or queues packets of new connections only",
+			 e->mangle_what);
+	else if (e->marks == NF_MARKS_RESTORE)
+		snprintf(buf, size, "the %s restores the conntrack mark",
+			 e->marks_what);
+	else
+		snprintf(buf, size, "the %s sets marks on new connections only",
+			 e->marks_what);
+	return buf;
+}
+
+static void tell_rules(const struct nf_ruleset *r, bool conntrack, __u32 mode)
+{
+	const struct nf_effects *e = conntrack ? &r->est : &r->all;
+
+	switch (mode) {
+	case BPFWG_RULES_MANGLE:
+		pr_info("rules: the %s rewrites or queues packets the fast path would carry: forwarded traffic takes the stack (pass:mangle)\n",
+			e->mangle_what);
+		break;
+	case BPFWG_RULES_MARK:
+		if (!e->marks_what[0])
+			pr_info("packet marks: the ruleset cannot be read: forwarded traffic takes the stack (pass:mark)\n");
+		else if (e->marks == NF_MARKS_SET)
+			pr_info("packet marks: the %s sets marks before routing, which the fast path cannot know: forwarded traffic takes the stack (pass:mark)\n",
+				e->marks_what);
+		else if (e->ct_mark)
+			pr_info("packet marks: the %s restores the conntrack mark, and the %s may set it on packets the fast path carries: forwarded traffic takes the stack (pass:mark)\n",
+				e->marks_what, e->ct_mark_what);
+		else
+			pr_info("packet marks: the %s restores the conntrack mark, which only conntrack mode can check: forwarded traffic takes the stack (pass:mark)\n",
+				e->marks_what);
+		break;
+	case BPFWG_RULES_CT_MARK:
+		pr_info("packet marks: the %s restores the conntrack mark: flows with a conntrack mark take the stack (pass:mark)\n",
+			e->marks_what);
+		break;
 	default:
-		return BPFWG_MARKS_NONE;
+		pr_info("rules: none left that the fast path cannot apply\n");
 	}
 }
 
-static void tell_marks(const struct nf_ruleset *r, __u32 mode)
-{
-	if (mode == BPFWG_MARKS_STACK && !r->marks_what[0])
-		pr_info("packet marks: the ruleset cannot be read: forwarded traffic takes the stack (pass:mark)\n");
-	else if (mode == BPFWG_MARKS_STACK && r->marks == NF_MARKS_RESTORE)
-		pr_info("packet marks: the %s restores the conntrack mark, which only conntrack mode can check: forwarded traffic takes the stack (pass:mark)\n",
-			r->marks_what);
-	else if (mode == BPFWG_MARKS_STACK)
-		pr_info("packet marks: the %s sets marks before routing, which the fast path cannot know: forwarded traffic takes the stack (pass:mark)\n",
-			r->marks_what);
-	else if (mode == BPFWG_MARKS_CT)
-		pr_info("packet marks: the %s restores the conntrack mark: flows with a conntrack mark take the stack (pass:mark)\n",
-			r->marks_what);
-}
-
-/* Conntrack and mark modes, from -c or -C, else from the netns' ruleset
- * (usage).
+/* Conntrack and rules modes, from -c or -C, else from the netns' ruleset
+ * (usage), which @r gets.
  */
-static int resolve_conntrack(struct args *args)
+static int resolve_conntrack(struct args *args, struct nf_ruleset *r)
 {
-	struct nf_ruleset r;
-	int ret = nf_ruleset_scan(&r);
+	int ret = nf_ruleset_scan(r);
+	char buf[512];
+	const char *why;
 
 	if (ret < 0 && args->ct_mode == CT_AUTO) {
 		pr_err("cannot read the nftables ruleset of this network namespace (%s): pass -c for conntrack mode, or -C\n",
@@ -144,24 +198,20 @@ static int resolve_conntrack(struct args *args)
 		args->conntrack = true;
 		break;
 	case CT_OFF:
-		if (r.fw)
+		if (r->fw)
 			pr_warn("--no-conntrack: the fast path bypasses the %s: it carries what the forward hook would drop, and NAT flows untranslated\n",
-				r.fw_what);
+				r->fw_what);
 		break;
 	case CT_AUTO:
-		args->conntrack = r.fw || r.marks == NF_MARKS_RESTORE;
-		if (r.fw)
-			pr_info("conntrack mode: this network namespace has an %s (-C to turn it off)\n",
-				r.fw_what);
-		else if (args->conntrack)
-			pr_info("conntrack mode: the %s restores the conntrack mark (-C to turn it off)\n",
-				r.marks_what);
+		why = conntrack_why(r, ret, buf, sizeof(buf));
+		args->conntrack = why;
+		if (why)
+			pr_info("conntrack mode: %s (-C to turn it off)\n", why);
 		break;
 	}
-	if (ret < 0)
-		r.marks = NF_MARKS_SET;
-	args->marks = marks_mode(&r, args->conntrack);
-	tell_marks(&r, args->marks);
+	args->rules = rules_mode(r, args->conntrack);
+	if (args->rules != BPFWG_RULES_NONE)
+		tell_rules(r, args->conntrack, args->rules);
 	return 0;
 }
 
@@ -268,50 +318,44 @@ static int read_stats(struct datapath *dp, struct counters *c)
 
 /*
  * Without -c or -C, conntrack mode follows the ruleset, read again each
- * round: NAT or a forwarding filter added after the start (a firewall
- * started later, a wg-quick PostUp rule) turns it on within a second, and
- * their removal turns it off. A ruleset that cannot be read turns it on,
- * and sends forwarded traffic to the stack. The mark mode follows it
- * always.
+ * round into @r: NAT or a forwarding filter added after the start (a
+ * firewall started later, a wg-quick PostUp rule) turns it on within a
+ * second, and their removal turns it off. A ruleset that cannot be read
+ * turns it on, and sends forwarded traffic to the stack. The rules mode,
+ * and the devices with ingress or egress chains, follow it always.
  */
-static void follow_ruleset(struct datapath *dp, struct args *args)
+static void follow_ruleset(struct datapath *dp, struct args *args,
+			   struct nf_ruleset *r)
 {
-	struct nf_ruleset r;
-	int ret = nf_ruleset_scan(&r);
-	bool on = ret || r.fw || r.marks == NF_MARKS_RESTORE;
-	__u32 marks;
+	int ret = nf_ruleset_scan(r);
+	bool on = args->conntrack;
+	const char *why;
+	char buf[512];
+	__u32 rules;
 
-	if (ret)
-		r.marks = NF_MARKS_SET;
-	if (args->ct_mode == CT_AUTO && on != args->conntrack) {
-		args->conntrack = on;
-		datapath_set_conntrack(dp, on);
-		if (ret < 0)
-			pr_warn("conntrack mode on: the ruleset cannot be read (%s)\n",
-				strerror(-ret));
-		else if (r.fw)
-			pr_info("conntrack mode on: this network namespace now has an %s\n",
-				r.fw_what);
-		else if (on)
-			pr_info("conntrack mode on: the %s restores the conntrack mark\n",
-				r.marks_what);
-		if (on)
-			datapath_warn_conntrack(dp);
-		else
-			pr_info("conntrack mode off: no NAT, forwarding filter or mark restore left in this network namespace\n");
+	if (args->ct_mode == CT_AUTO) {
+		why = conntrack_why(r, ret, buf, sizeof(buf));
+		on = why;
+		if (on && !args->conntrack)
+			pr_info("conntrack mode on: %s\n", why);
+		else if (!on && args->conntrack)
+			pr_info("conntrack mode off: no NAT, forwarding filter or rule that needs it left in this network namespace\n");
 	}
-	marks = marks_mode(&r, args->conntrack);
-	if (marks == args->marks)
+	rules = rules_mode(r, on);
+	if (on == args->conntrack && rules == args->rules)
 		return;
-	args->marks = marks;
-	datapath_set_marks(dp, marks);
-	if (marks == BPFWG_MARKS_NONE)
-		pr_info("packet marks: none set before routing any more\n");
-	tell_marks(&r, marks);
+	datapath_set_modes(dp, on, rules);
+	if (on && !args->conntrack)
+		datapath_warn_conntrack(dp);
+	args->conntrack = on;
+	if (rules != args->rules)
+		tell_rules(r, on, rules);
+	args->rules = rules;
 }
 
 /* Until SIGINT, SIGTERM, SIGHUP or SIGPIPE (blocked, so taken here), one round a second. */
-static int run(struct datapath *dp, struct args *args, const sigset_t *sigs)
+static int run(struct datapath *dp, struct args *args, struct nf_ruleset *r,
+	       const sigset_t *sigs)
 {
 	const struct timespec interval = { .tv_sec = INTERVAL_SEC };
 	static struct counters a, b;
@@ -337,11 +381,11 @@ static int run(struct datapath *dp, struct args *args, const sigset_t *sigs)
 		t = now_sec();
 		print_stats(dp, now, before, t - last);
 		last = t;
+		if (!args->rss_only)
+			follow_ruleset(dp, args, r);
 		if (datapath_sync_fwmarks(dp) || datapath_sync_links(dp) ||
 		    datapath_sync_rp_filter(dp))
 			return -1;
-		if (!args->rss_only)
-			follow_ruleset(dp, args);
 	}
 	/* What came in since the last round counts too. */
 	if (read_stats(dp, now))
@@ -353,6 +397,7 @@ static int run(struct datapath *dp, struct args *args, const sigset_t *sigs)
 int main(int argc, char **argv)
 {
 	static struct dsa_topology dsa;
+	static struct nf_ruleset ruleset;
 	char object_buf[PATH_MAX];
 	sigset_t sigs;
 	const char *object;
@@ -379,13 +424,13 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	ret = EXIT_FAILURE;
 	if (check_privileges() ||
-	    (!args.rss_only && resolve_conntrack(&args)))
+	    (!args.rss_only && resolve_conntrack(&args, &ruleset)))
 		goto out;
 	/* With --rss-only the stack does it all. */
 	if (!args.rss_only)
 		check_sysctls(&args);
 	if (dsa_setup(&args, &dsa) ||
-	    datapath_open(&dp, &args, object) ||
+	    datapath_open(&dp, &args, object, &ruleset) ||
 	    (args.dsa && datapath_set_dsa(&dp, &dsa)) ||
 	    datapath_attach(&dp, &args))
 		goto out;
@@ -399,7 +444,7 @@ int main(int argc, char **argv)
 		args.udp_csum_off ? ", no IPv4 UDP checksum" : "",
 		args.rss_only ? ", RSS only " : args.rss ? ", RSS " : "",
 		args.rss ? rss_name(args.rss) : "");
-	if (!run(&dp, &args, &sigs))
+	if (!run(&dp, &args, &ruleset, &sigs))
 		ret = EXIT_SUCCESS;
 out:
 	/* Closing the links detaches the programs. */

@@ -2,26 +2,63 @@
 #ifndef __BPFWG_NF_H
 #define __BPFWG_NF_H
 
-#include <stddef.h>
+#include <stdbool.h>
+#include <net/if.h>
 
-/* What the ruleset does to the packet mark before routing or forwarding. */
+/* What rules do to the packet mark. */
 enum nf_marks {
 	NF_MARKS_NONE,
 	NF_MARKS_RESTORE,	/* only copies conntrack's mark to the packet */
 	NF_MARKS_SET,		/* sets marks the fast path cannot know */
 };
 
+/* What the rules of the chains a forwarded packet crosses do to it. */
+struct nf_effects {
+	enum nf_marks marks;
+	char marks_what[256];	/* the first rule found, for messages */
+	/* Writes the conntrack mark from anything but the packet's, which a
+	 * flow the fast path carries would not have restored.
+	 */
+	bool ct_mark;
+	char ct_mark_what[256];
+	/* Rewrites headers (DSCP, TTL, TCP options), or queues, duplicates
+	 * or diverts packets.
+	 */
+	bool mangle;
+	char mangle_what[256];
+};
+
+#define NF_MAX_HOOK_DEVS	64
+
+/* The devices of nftables chains on an ingress or egress hook. */
+struct nf_hook_devs {
+	char name[NF_MAX_HOOK_DEVS][IF_NAMESIZE];
+	bool prefix[NF_MAX_HOOK_DEVS];	/* a wildcard: name is a prefix */
+	int n;
+	bool full;		/* more than NF_MAX_HOOK_DEVS: all devices */
+};
+
 /* The parts of the netns' ruleset that the fast path would bypass. */
 struct nf_ruleset {
 	int fw;			/* NAT, or a filter on the forward hook */
 	char fw_what[256];	/* the first one found, for messages */
-	enum nf_marks marks;	/* in a table with a prerouting or forward
-				 * base chain, or the iptables mangle table
-				 */
-	char marks_what[256];
+	/*
+	 * The rules of the chains on the prerouting, forward and
+	 * postrouting hooks, and of those they jump to: @all of them, and
+	 * @est, those that may act on a packet of an established flow, which
+	 * are all that matter in conntrack mode (not "ct state new ...", nor
+	 * "tcp flags syn ..."). Both count the iptables-legacy mangle table
+	 * as setting marks. A ruleset that cannot be read sets marks.
+	 */
+	struct nf_effects all, est;
+	/* Netdev and inet ingress chains, netdev egress chains. */
+	struct nf_hook_devs ingress, egress;
 };
 
 /* Reads the ruleset into @r: 0, or -errno if nftables could not be read. */
 int nf_ruleset_scan(struct nf_ruleset *r);
+
+/* Whether device @name is one of @d's. */
+bool nf_hook_dev(const struct nf_hook_devs *d, const char *name);
 
 #endif /* __BPFWG_NF_H */
