@@ -551,6 +551,11 @@ static __u32 prog_id(const struct bpf_program *prog)
 	return info.id;
 }
 
+/* Linux 5.14, but not in the tools/include/uapi copy of older trees. */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 /* The cookie of the network namespace bpfwg runs in. */
 static int netns_cookie(__u64 *cookie)
 {

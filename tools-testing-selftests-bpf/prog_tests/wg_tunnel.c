@@ -17,6 +17,7 @@
 #include <linux/virtio_net.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <netinet/udp.h>
 #include "test_progs.h"
 #include "network_helpers.h"
 #include "wg_tunnel.skel.h"

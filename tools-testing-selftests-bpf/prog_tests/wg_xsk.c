@@ -21,6 +21,7 @@
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/ip.h>
+#include <netinet/udp.h>
 #include "test_progs.h"
 #include "network_helpers.h"
 #include "xsk.h"

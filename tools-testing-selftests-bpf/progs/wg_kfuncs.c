@@ -282,10 +282,16 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	n = data_end - data;
 	if (n > sizeof(frame))
 		n = sizeof(frame);
-	/* Bounds the verifier sees whatever the compiler made of the above. */
+	/* Bounds the verifier sees whatever the compiler made of the above,
+	 * one comparison at a time: two it may fold into one on a copy of
+	 * n, whose bounds older verifiers do not carry back to n.
+	 */
 	barrier_var(n);
 	n &= 2 * sizeof(frame) - 1;
-	if (n < ETH_HLEN || n > sizeof(frame) ||
+	if (n > sizeof(frame))
+		return false;
+	barrier_var(n);
+	if (n < ETH_HLEN ||
 	    (xdp ? bpf_xdp_load_bytes(ctx, 0, frame, n) : bpf_skb_load_bytes(ctx, 0, frame, n)))
 		return false;
 	frame_len = n;
@@ -318,7 +324,10 @@ static __always_inline bool __decrypt(void *ctx, void *data, void *data_end, boo
 	n = frame_len < sizeof(post) ? frame_len : sizeof(post);
 	barrier_var(n);
 	n &= 2 * sizeof(post) - 1;
-	if (n >= ETH_HLEN && n <= sizeof(post))
+	if (n > sizeof(post))
+		n = 0;
+	barrier_var(n);
+	if (n >= ETH_HLEN)
 		xdp ? bpf_xdp_load_bytes(ctx, 0, post, n) : bpf_skb_load_bytes(ctx, 0, post, n);
 	n = dec_ret < sizeof(plain) ? dec_ret : sizeof(plain);
 	if (dec_ret > 0)
