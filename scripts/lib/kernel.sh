@@ -270,9 +270,12 @@ build_selftests() {
 SAMPLES_LLVM=(CLANG=clang-19 LLC=llc-19 OPT=opt-19 LLVM_DIS=llvm-dis-19
 	LLVM_OBJCOPY=llvm-objcopy-19 LLVM_READELF=llvm-readelf-19)
 build_samples() {
+	local m=samples/bpf
 	[[ -d $WT/samples/bpf/bpfwg ]] || return 0
+	# Linux 6.12's kbuild takes M= relative to the build directory.
+	[[ $FLAVOUR != 612 ]] || m=$WT/samples/bpf
 	kmake headers_install >/dev/null || return 1
-	make -C "$WT" O="$KBUILD" LOCALVERSION= M=samples/bpf -j"$JOBS" VMLINUX_BTF="$KBUILD/vmlinux" \
+	make -C "$WT" O="$KBUILD" LOCALVERSION= M="$m" -j"$JOBS" VMLINUX_BTF="$KBUILD/vmlinux" \
 		"${SAMPLES_LLVM[@]}" TPROGS_USER_LDFLAGS=-static-libubsan >"$KBUILD/samples.log" 2>&1 || {
 		tail -n 40 "$KBUILD/samples.log" >&2
 		die "samples build failed (log: $KBUILD/samples.log)"

@@ -252,11 +252,13 @@ cmd_check() {
 	check_result no-drift check_drift || rc=1
 	check_result checkpatch check_checkpatch || rc=1
 	check_result shellcheck check_shellcheck || rc=1
+	check_result 612-series check_612 || rc=1
 	for arg in "$@"; do
 		case $arg in
 		--bisect) check_result bisect check_bisect || rc=1 ;;
 		--builtin) check_result builtin-build check_builtin || rc=1 ;;
 		--full-selftests) check_result full-selftests check_full_selftests || rc=1 ;;
+		--612) check_result 612-guest check_612_guest || rc=1 ;;
 		*) die "check: unknown option $arg" ;;
 		esac
 	done
