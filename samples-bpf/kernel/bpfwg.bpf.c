@@ -210,42 +210,21 @@ const struct bpfwg_config bpfwg_config = {
 };
 
 /*
- * Conntrack mode (only flows conntrack accepted, none with NAT): set by the
- * loader before it attaches, and again whenever the netns' ruleset gains
- * or loses NAT or a forwarding filter (-c and -C fix it). In .bss, not in
- * the configuration, as it changes under the running programs.
+ * The modes the loader sets, and sets again whenever the netns' ruleset
+ * changes (BPFWG_MODE_*): conntrack mode, in which the fast path carries
+ * only flows conntrack accepted, none with NAT (on with NAT or a forwarding
+ * filter, -c and -C fix it); and what the netfilter chains the fast path
+ * skips do to forwarded packets (BPFWG_RULES_*). The fast path's packets
+ * are unmarked: the route the stack would pick for a marked one (ip rule
+ * fwmark), and its mark on the way out, cannot be had here. A ruleset that
+ * only restores the conntrack mark (wg-quick's, for its own UDP) leaves
+ * unmarked the flows whose conntrack mark is zero. Nor can the fast path
+ * rewrite headers (DSCP, TTL, TCP MSS) or queue packets as rules would.
+ * In .bss, not in the configuration, as it changes under the running
+ * programs: one word, read once per packet (bpfwg()), so that a packet
+ * never sees half of a change.
  */
-__u32 bpfwg_conntrack;
-
-static __always_inline bool conntrack_mode(void)
-{
-	return bpfwg_conntrack;
-}
-
-/*
- * What the netfilter chains the fast path skips do to forwarded packets
- * (BPFWG_RULES_*), set by the loader as bpfwg_conntrack is. The fast
- * path's packets are unmarked: the route the stack would pick for a marked
- * one (ip rule fwmark), and its mark on the way out, cannot be had here. A
- * ruleset that only restores the conntrack mark (wg-quick's, for its own
- * UDP) leaves unmarked the flows whose conntrack mark is zero. Nor can the
- * fast path rewrite headers (DSCP, TTL, TCP MSS) or queue packets as rules
- * would.
- */
-__u32 bpfwg_rules;
-
-/* The stack's counter for a packet that bpfwg_rules sends there, or 0. */
-static __always_inline int rules_pass(void)
-{
-	switch (bpfwg_rules) {
-	case BPFWG_RULES_MARK:
-		return BPFWG_PASS_MARK;
-	case BPFWG_RULES_MANGLE:
-		return BPFWG_PASS_MANGLE;
-	default:
-		return 0;
-	}
-}
+__u32 bpfwg_mode;
 
 /* Reads the configuration from the map, not the defaults above, which the
  * compiler would otherwise use for a const object.
@@ -365,17 +344,23 @@ struct {
 	__type(value, struct bpfwg_dsa_tx);
 } bpfwg_dsa_tx SEC(".maps");
 
-/* Is @ifindex an egress device of the fast path? See bpfwg_tx_ports. */
+/* Whether device @ifindex has any of BPFWG_DEV_* @flags. */
+static __always_inline bool dev_has(__u32 ifindex, __u8 flags)
+{
+	struct bpfwg_dev *dev = bpf_map_lookup_elem(&bpfwg_devs, &ifindex);
+
+	return dev && (dev->flags & flags);
+}
+
+/*
+ * Is @ifindex an egress device of the fast path? Not one whose egress it
+ * would bypass (BPFWG_DEV_NO_TX); in XDP, see bpfwg_tx_ports.
+ */
 static __always_inline bool tx_port(bool xdp, __u32 ifindex)
 {
-	struct bpfwg_dev *dev;
-
-	if (!xdp)
-		return true;
-	dev = bpf_map_lookup_elem(&bpfwg_devs, &ifindex);
-	if (dev && (dev->flags & BPFWG_DEV_NO_TX))
+	if (dev_has(ifindex, BPFWG_DEV_NO_TX))
 		return false;
-	if (!config()->xdp_tx_ports)
+	if (!xdp || !config()->xdp_tx_ports)
 		return true;
 	/* A DSA user port, or a VLAN device on one: through its conduit. */
 	if (config()->dsa && bpf_map_lookup_elem(&bpfwg_dsa_tx, &ifindex))
@@ -399,8 +384,32 @@ struct pkt {
 	__be16 proto;		/* its EtherType */
 	__u32 ifindex;		/* where it arrived (DSA: the user port) */
 	__u32 out_ifindex;	/* where to redirect it */
+	__u32 mode;		/* bpfwg_mode, as the packet arrived */
 	bool moved;		/* XDP: moved into the headroom by reshape() */
 };
+
+static __always_inline bool conntrack_mode(const struct pkt *p)
+{
+	return p->mode & BPFWG_MODE_CONNTRACK;
+}
+
+static __always_inline __u32 rules_mode(const struct pkt *p)
+{
+	return p->mode & BPFWG_MODE_RULES;
+}
+
+/* The stack's counter for a packet that the rules send there, or 0. */
+static __always_inline int rules_pass(const struct pkt *p)
+{
+	switch (rules_mode(p)) {
+	case BPFWG_RULES_MARK:
+		return BPFWG_PASS_MARK;
+	case BPFWG_RULES_MANGLE:
+		return BPFWG_PASS_MANGLE;
+	default:
+		return 0;
+	}
+}
 
 /* The IP header of a packet, as far as this program cares. */
 struct ip_info {
@@ -569,6 +578,7 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 				    const struct bpfwg_dev *port_dev)
 {
 	struct bpfwg_vlan_key key = {};
+	const struct bpfwg_dev *vlan_dev;
 	__u8 dst[ETH_ALEN];
 	struct vlan_hdr vlan;
 	__u32 port = p->ifindex;
@@ -618,9 +628,18 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 	/* Any other L2 header in the way is handed to the stack as well. */
 	if (!xdp && p->l3off != ETH_HLEN)
 		return -1;
-	if (xdp && config()->dst_mac && !mac_is(port_dev, dst) &&
-	    (p->ifindex == port ||
-	     !mac_is(bpf_map_lookup_elem(&bpfwg_devs, &p->ifindex), dst)))
+	if (!xdp || p->ifindex == port) {
+		if (xdp && config()->dst_mac && !mac_is(port_dev, dst))
+			return -1;
+		return 0;
+	}
+	/* XDP, a VLAN device's frame: the stack runs its ingress too. */
+	vlan_dev = bpf_map_lookup_elem(&bpfwg_devs, &p->ifindex);
+	if (vlan_dev && (vlan_dev->flags & BPFWG_DEV_NO_RX)) {
+		count(BPFWG_PASS_INGRESS);
+		return -1;
+	}
+	if (config()->dst_mac && !mac_is(port_dev, dst) && !mac_is(vlan_dev, dst))
 		return -1;
 	return 0;
 }
@@ -761,7 +780,7 @@ static __always_inline int decrement_ttl(void *ctx, bool xdp, __u32 off,
  * UDP only), TCP segments that change the connection's state (SYN, FIN,
  * RST), and flows with NAT, which the stack translates.
  */
-static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
+static __always_inline int ct_check(const struct pkt *p, bool xdp, __u32 off,
 				    const struct ip_info *ip)
 {
 	struct bpf_ct_opts___bpfwg opts = {
@@ -770,6 +789,7 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 	};
 	struct bpf_sock_tuple tuple = {};
 	const struct bpfwg_config *cfg = config();
+	void *ctx = p->ctx;
 	unsigned long status;
 	struct nf_conn *ct;
 	__u8 l4[14];
@@ -781,8 +801,11 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 	    load(ctx, xdp, off + ip->hdr_len, l4,
 		 ip->l4proto == IPPROTO_TCP ? 14 : 4))
 		return BPFWG_PASS_CT;
-	/* TCP flags, byte 13: FIN 0x01, SYN 0x02, RST 0x04. */
-	if (ip->l4proto == IPPROTO_TCP && (l4[13] & 0x07))
+	/* TCP flags, byte 13: FIN 0x01, SYN 0x02, RST 0x04, and ACK 0x10,
+	 * without which conntrack finds the segment invalid
+	 * (tcp_valid_flags[]).
+	 */
+	if (ip->l4proto == IPPROTO_TCP && ((l4[13] & 0x07) || !(l4[13] & 0x10)))
 		return BPFWG_PASS_CT;
 	if (ip->family == AF_INET) {
 		tuple.ipv4.saddr = ip->saddr[0];
@@ -807,7 +830,7 @@ static __always_inline int ct_check(void *ctx, bool xdp, __u32 off,
 	status = ((struct nf_conn___bpfwg *)ct)->status;
 	if (status & (IPS_SRC_NAT | IPS_DST_NAT)) {
 		ret = BPFWG_PASS_NAT;
-	} else if (bpfwg_rules == BPFWG_RULES_CT_MARK &&
+	} else if (rules_mode(p) == BPFWG_RULES_CT_MARK &&
 		   bpf_core_field_exists(((struct nf_conn___bpfwg *)ct)->mark) &&
 		   ((struct nf_conn___bpfwg *)ct)->mark) {
 		/* The ruleset gives its packets the conntrack mark. */
@@ -1473,8 +1496,14 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 	if (!wg)
 		return V_PASS;
 
-	if (rules_pass()) {
-		v = pass(rules_pass());
+	rc = rules_pass(p);
+	if (rc) {
+		v = pass(rc);
+		goto out;
+	}
+	/* Into the WireGuard device's egress, which encrypting bypasses. */
+	if (dev_has(fib.ifindex, BPFWG_DEV_NO_TX)) {
+		v = pass(BPFWG_PASS_EGRESS);
 		goto out;
 	}
 	if (ip.ttl <= 1) {
@@ -1499,8 +1528,8 @@ static __always_inline enum verdict forward(struct pkt *p, bool xdp)
 		v = pass(BPFWG_PASS_RPF);
 		goto out;
 	}
-	if (conntrack_mode()) {
-		rc = ct_check(p->ctx, xdp, p->l3off, &ip);
+	if (conntrack_mode(p)) {
+		rc = ct_check(p, xdp, p->l3off, &ip);
 		if (rc) {
 			v = pass(rc);
 			goto out;
@@ -1619,7 +1648,7 @@ forward_decrypted(struct pkt *p, bool xdp, __u32 off, const struct ip_info *ip,
 	/* Back into a tunnel (peer to peer through this gateway): stack. */
 	if (wg_is_device(p->ctx, xdp, fib->ifindex))
 		return BPFWG_DEC_TUNNEL;
-	switch (rules_pass()) {
+	switch (rules_pass(p)) {
 	case BPFWG_PASS_MARK:
 		return BPFWG_DEC_MARK;
 	case BPFWG_PASS_MANGLE:
@@ -1637,7 +1666,7 @@ forward_decrypted(struct pkt *p, bool xdp, __u32 off, const struct ip_info *ip,
 		return BPFWG_DEC_UNSUPPORTED;
 	if (!rpf_ok(p, ip, wg_ifindex, fib->ifindex))
 		return BPFWG_DEC_RPF;
-	switch (conntrack_mode() ? ct_check(p->ctx, xdp, off, ip) : 0) {
+	switch (conntrack_mode(p) ? ct_check(p, xdp, off, ip) : 0) {
 	case 0:
 		return BPFWG_STAT_MAX;
 	case BPFWG_PASS_NAT:
@@ -1750,8 +1779,15 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 		bpf_wg_device_put(wg);
 		return pass(BPFWG_PASS_UNSUPPORTED);
 	}
-	peer = bpf_wg_peer_hashtable_lookup(wg, msg.receiver);
 	wg_ifindex = bpf_wg_device_ifindex(wg);
+	/* The WireGuard device's ingress, which decrypting here bypasses:
+	 * the message is left to the device, before its nonce is spent.
+	 */
+	if (dev_has(wg_ifindex, BPFWG_DEV_NO_RX)) {
+		bpf_wg_device_put(wg);
+		return pass(BPFWG_PASS_INGRESS);
+	}
+	peer = bpf_wg_peer_hashtable_lookup(wg, msg.receiver);
 	bpf_wg_device_put(wg);
 	if (!peer)
 		return pass(BPFWG_PASS_NO_PEER);
@@ -1796,12 +1832,17 @@ static __always_inline enum verdict bpfwg(void *ctx, bool xdp, bool rx_vlan,
 	bool is_wg = false;
 	enum verdict v;
 	int tag_len;
+	__u32 mode;
 
 	if (xdp)
 		p.ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
 	else
 		p.ifindex = ((struct __sk_buff *)ctx)->ingress_ifindex;
 	p.len = pkt_len(ctx, xdp);
+	/* One load: the value is opaque to the compiler from here on. */
+	mode = bpfwg_mode;
+	barrier_var(mode);
+	p.mode = mode;
 	dev = bpf_map_lookup_elem(&bpfwg_devs, &p.ifindex);
 	if (dev && (dev->flags & BPFWG_DEV_NO_RX))
 		return pass(BPFWG_PASS_INGRESS);

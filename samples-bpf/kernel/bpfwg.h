@@ -69,7 +69,12 @@ enum bpfwg_stat {
 	BPFWG_STAT_MAX,
 };
 
-/* bpfwg_rules: what the chains the fast path skips do to its packets. */
+/*
+ * bpfwg_mode: what the chains the fast path skips do to its packets
+ * (BPFWG_RULES_*, under BPFWG_MODE_RULES), and conntrack mode.
+ */
+#define BPFWG_MODE_RULES	0xff
+#define BPFWG_MODE_CONNTRACK	0x100
 #define BPFWG_RULES_NONE	0
 #define BPFWG_RULES_CT_MARK	1	/* restore the conntrack mark: stack if set */
 #define BPFWG_RULES_MARK	2	/* set marks: forwarded to the stack */
@@ -149,10 +154,18 @@ struct bpfwg_vlan_key {
  * to an ifb there; other tcx programs; nftables ingress chains): what
  * arrives there takes the stack.
  *
- * BPFWG_DEV_NO_TX (XDP): an XDP redirect would bypass the device's egress
- * (a qdisc that shapes or classifies, tc or tcx egress programs, nftables
- * egress chains, or those of a device below): XDP frames leave through
- * the driver's own ring. Packets routed there take the stack.
+ * BPFWG_DEV_NO_TX: the fast path's packets would bypass the device's
+ * egress. XDP: a qdisc that shapes or classifies, tc or tcx egress
+ * programs, nftables egress chains, or those of a device below: XDP frames
+ * leave through the driver's own ring. TC: nftables egress chains, which
+ * the stack skips for what tc ingress redirects. Packets routed there take
+ * the stack.
+ *
+ * On a WireGuard device, NO_RX and NO_TX stand for its own ingress and
+ * egress (tc filters and qdiscs, tcx programs, nftables chains), which the
+ * fast path bypasses as it decrypts and encrypts in place of the device:
+ * with NO_RX its data messages are left to it, with NO_TX what is routed
+ * into it.
  */
 #define BPFWG_DEV_MAC		0x1
 #define BPFWG_DEV_NO_RX		0x2

@@ -742,9 +742,12 @@ err:
 
 void datapath_set_modes(struct datapath *dp, bool conntrack, __u32 rules)
 {
-	/* Shared by every object of the datapath (load_dev()). */
-	dp->skel->bss->bpfwg_conntrack = conntrack;
-	dp->skel->bss->bpfwg_rules = rules;
+	/* Shared by every object of the datapath (load_dev()); one word,
+	 * which each packet reads once.
+	 */
+	__atomic_store_n(&dp->skel->bss->bpfwg_mode,
+			 rules | (conntrack ? BPFWG_MODE_CONNTRACK : 0),
+			 __ATOMIC_RELEASE);
 }
 
 /*
@@ -912,6 +915,7 @@ struct links {
 	int n_vlans;
 	__u32 ifindex[MAX_DEVS];
 	__u32 lower[MAX_DEVS];	/* IFLA_LINK: a VLAN's port, a DSA conduit */
+	bool wg[MAX_DEVS];	/* a WireGuard device */
 	char name[MAX_DEVS][IF_NAMESIZE];
 	struct bpfwg_dev devs[MAX_DEVS];	/* addresses, then flags */
 	int n;
@@ -931,6 +935,7 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 	} else {
 		v->ifindex[i] = ifi->ifi_index;
 		v->lower[i] = a.link;
+		v->wg[i] = a.kind && !strcmp(a.kind, "wireguard");
 		snprintf(v->name[i], sizeof(v->name[0]), "%s", a.name ?: "");
 		memset(&v->devs[i], 0, sizeof(v->devs[i]));
 		if (a.addr && a.addr_len == ETH_ALEN) {
@@ -1041,7 +1046,8 @@ static void devset_add(struct devset *d, __u32 dev, const char *why)
 
 /* What the datapath would bypass, from the qdiscs and filters. */
 struct bypass {
-	struct devset tx;	/* BPFWG_DEV_NO_TX: egress XDP would bypass */
+	struct devset tx;	/* egress an XDP redirect would bypass */
+	struct devset tx_tc;	/* ... a TC redirect (and encryption) */
 	struct devset rx;	/* BPFWG_DEV_NO_RX: ingress bpfwg runs before */
 	__u32 filtered[MAX_DEVSET];	/* a clsact or ingress qdisc */
 	bool clsact[MAX_DEVSET];
@@ -1145,11 +1151,14 @@ static void tell_devset(const struct devset *now, struct devset *told,
  * ingress shaping, a mirred redirect to an ifb), tcx ingress programs
  * other than bpfwg's, or nftables ingress chains, which run after XDP and
  * after bpfwg's tcx program: packets that arrive there take the stack.
- * BPFWG_DEV_NO_TX (XDP): devices whose egress a redirect would bypass, a
+ * BPFWG_DEV_NO_TX: devices whose egress the fast path would bypass. XDP: a
  * qdisc not in plain_qdiscs, tc egress filters, tcx egress programs,
  * nftables egress chains, or a device below with one of those (a VLAN
  * device's port, a DSA user port's conduit, whose queue its frames also
- * cross). Tells what changed.
+ * cross). TC: nftables egress chains, which dev_queue_xmit() skips for
+ * what tc ingress redirects (nf_skip_egress). WireGuard devices, which the
+ * fast path stands in for as it encrypts and decrypts: their ingress and
+ * egress, as XDP's, in either hook. Tells what changed.
  */
 static int find_bypass(struct datapath *dp, struct links *v)
 {
@@ -1157,9 +1166,11 @@ static int find_bypass(struct datapath *dp, struct links *v)
 	static struct devset told_tx, told_rx;
 	__u32 own = prog_id(dp->skel->progs.tc_wg);
 	bool xdp = dp->skel->rodata->bpfwg_config.dst_mac;
-	int ret, i, pass;
+	struct devset *tx = xdp ? &b.tx : &b.tx_tc;
+	int ret, i, j, pass;
 
 	b.tx.n = 0;
+	b.tx_tc.n = 0;
 	b.rx.n = 0;
 	b.n_filtered = 0;
 	ret = nl_dump_qdiscs(qdisc_cb, &b);
@@ -1181,9 +1192,12 @@ static int find_bypass(struct datapath *dp, struct links *v)
 		if (nf_hook_dev(&dp->nf->ingress, v->name[i]))
 			devset_add(&b.rx, v->ifindex[i],
 				   "nftables ingress chains");
-		if (nf_hook_dev(&dp->nf->egress, v->name[i]))
+		if (nf_hook_dev(&dp->nf->egress, v->name[i])) {
 			devset_add(&b.tx, v->ifindex[i],
 				   "nftables egress chains");
+			devset_add(&b.tx_tc, v->ifindex[i],
+				   "nftables egress chains");
+		}
 	}
 	/* Below a VLAN device on a DSA user port, two levels. */
 	for (pass = 0; pass < 2; pass++)
@@ -1191,19 +1205,25 @@ static int find_bypass(struct datapath *dp, struct links *v)
 			if (devset_has(&b.tx, v->lower[i]))
 				devset_add(&b.tx, v->ifindex[i],
 					   "a device below it that XDP would bypass");
+	for (i = 0; i < v->n && !xdp; i++) {
+		if (!v->wg[i] || !devset_has(&b.tx, v->ifindex[i]))
+			continue;
+		for (j = 0; b.tx.dev[j] != v->ifindex[i]; j++)
+			;
+		devset_add(&b.tx_tc, v->ifindex[i], b.tx.why[j]);
+	}
 	for (i = 0; i < v->n; i++) {
 		if (devset_has(&b.rx, v->ifindex[i]))
 			v->devs[i].flags |= BPFWG_DEV_NO_RX;
-		if (xdp && devset_has(&b.tx, v->ifindex[i]))
+		if (devset_has(tx, v->ifindex[i]))
 			v->devs[i].flags |= BPFWG_DEV_NO_TX;
 	}
 	tell_devset(&b.rx, &told_rx,
 		    "%s has %s, which bpfwg would run before: packets that arrive there take the stack (pass:ingress)\n",
 		    "%s: bpfwg carries what arrives there again\n");
-	if (xdp)
-		tell_devset(&b.tx, &told_tx,
-			    "%s has %s, which an XDP redirect would bypass: packets routed there take the stack (pass:egress)\n",
-			    "%s: XDP redirects there again\n");
+	tell_devset(tx, &told_tx,
+		    "%s has %s, which the fast path would bypass: packets routed there take the stack (pass:egress)\n",
+		    "%s: the fast path sends there again\n");
 	return 0;
 }
 
@@ -1257,7 +1277,7 @@ int datapath_sync_links(struct datapath *dp)
 		}
 	}
 	if (v.full && !warned)
-		pr_warn("more than %d devices: XDP leaves the frames of the others to the stack\n",
+		pr_warn("more than %d devices: the filters, chains and qdiscs of the others are not checked, and XDP leaves their frames to the stack\n",
 			MAX_DEVS);
 	warned |= v.full;
 	return 0;

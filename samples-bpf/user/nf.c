@@ -25,28 +25,42 @@
 
 /* Above the highest attribute type of the messages and expressions read. */
 #define NF_ATTR_MAX	31
-/* nft_registers: NFT_REG_VERDICT to NFT_REG32_15. */
-#define NF_REGS		24
+/*
+ * The registers, in 32-bit slots as the kernel keeps them: the verdict's
+ * four, then NFT_REG32_00 to _15, which NFT_REG_1 to _4 (16 bytes each)
+ * overlay (nft_parse_register()).
+ */
+#define NF_REG_SLOTS	(NFT_REG_SIZE / NFT_REG32_SIZE * (NFT_REG_4 + 1))
 
 /* TCP flags that conntrack mode always leaves to the stack. */
 #define TCP_FIN		0x01
 #define TCP_SYN		0x02
 #define TCP_RST		0x04
 
+/*
+ * The paths of the fast path's packets that cross a chain: that of a
+ * forwarded packet (prerouting, forward, postrouting), and that of the
+ * outer WireGuard UDP the fast path sends for it, which the stack
+ * generates (output, and postrouting again).
+ */
+#define PATH_FORWARD	0x1
+#define PATH_OUTPUT	0x2
+
 /* A chain, what its rules do, and where they jump. */
 struct chain {
 	__u8 family;
-	bool skipped;		/* a base chain the fast path skips */
+	__u8 skipped;		/* a base chain the fast path skips: PATH_* */
+	__u8 reached;		/* ... or one they may jump to */
 	bool vmap;		/* jumps through a verdict map */
-	bool reached;
 	char table[256];	/* NFT_TABLE_MAXNAMELEN */
 	char name[256];		/* NFT_CHAIN_MAXNAMELEN */
-	struct nf_effects all, est;
+	struct nf_effects all, est, out;	/* as rule_state's */
 };
 
 struct jump {
 	int from;		/* index in scan.chains */
-	char to[256];		/* a chain of the same table */
+	int to;			/* ..., -1 if none: to_name came later */
+	char to_name[256];	/* a chain of the same table */
 };
 
 struct scan {
@@ -55,6 +69,9 @@ struct scan {
 	int n_chains, max_chains;
 	struct jump *jumps;
 	int n_jumps, max_jumps;
+	int last;		/* the chain of the last rule */
+	int genid;		/* of the dumps' messages, -1 before */
+	bool genid_changed;	/* the ruleset changed between them */
 	int err;		/* -ENOMEM */
 };
 
@@ -135,17 +152,39 @@ static void *grow(struct scan *s, void *array, int *max, size_t size)
 	return p;
 }
 
+static bool chain_is(const struct chain *c, __u8 family, const char *table,
+		     const char *name)
+{
+	return c->family == family && !strcmp(c->table, table) &&
+	       !strcmp(c->name, name);
+}
+
 static int find_chain(const struct scan *s, __u8 family, const char *table,
 		      const char *name)
 {
 	int i;
 
 	for (i = 0; i < s->n_chains; i++)
-		if (s->chains[i].family == family &&
-		    !strcmp(s->chains[i].table, table) &&
-		    !strcmp(s->chains[i].name, name))
+		if (chain_is(&s->chains[i], family, table, name))
 			return i;
 	return -1;
+}
+
+/*
+ * Whether the message @nlh is of the generation of the ruleset the dumps
+ * started with: one dump is retried if the ruleset changed during it
+ * (NLM_F_DUMP_INTR), this catches a change between the chains' and the
+ * rules' dumps.
+ */
+static void check_genid(struct scan *s, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	int genid = ntohs(nfg->res_id);
+
+	if (s->genid < 0)
+		s->genid = genid;
+	else if (genid != s->genid)
+		s->genid_changed = true;
 }
 
 static void hook_dev(struct nf_hook_devs *d, const char *name, bool prefix)
@@ -199,8 +238,9 @@ bool nf_hook_dev(const struct nf_hook_devs *d, const char *name)
 
 /*
  * Every chain, noting the base chains the fast path skips: of IP, on the
- * prerouting, forward and postrouting hooks; and NAT, or a filter on the
- * forward hook. The devices of ingress and egress chains: what arrives
+ * prerouting, forward and postrouting hooks, and on the output hook,
+ * which the outer UDP of what the fast path encrypts would have crossed;
+ * and NAT, or a filter on the forward hook. The devices of ingress and egress chains: what arrives
  * there, or leaves there by XDP, the fast path would take past them.
  */
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
@@ -215,6 +255,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct chain *c;
 	__u32 hooknum;
 
+	check_genid(s, nlh);
 	family = family_name(f);
 	if (!family ||
 	    mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, tb) != MNL_CB_OK)
@@ -246,9 +287,12 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		hook_devs(&r->ingress, hook);
 	if (f == NFPROTO_NETDEV)
 		return MNL_CB_OK;
-	c->skipped = hooknum == NF_INET_PRE_ROUTING ||
-		     hooknum == NF_INET_FORWARD ||
-		     hooknum == NF_INET_POST_ROUTING;
+	if (hooknum == NF_INET_PRE_ROUTING || hooknum == NF_INET_FORWARD)
+		c->skipped = PATH_FORWARD;
+	else if (hooknum == NF_INET_POST_ROUTING)
+		c->skipped = PATH_FORWARD | PATH_OUTPUT;
+	else if (hooknum == NF_INET_LOCAL_OUT)
+		c->skipped = PATH_OUTPUT;
 	if (!r->fw && (!strcmp(type, "nat") ||
 		       (!strcmp(type, "filter") &&
 			hooknum == NF_INET_FORWARD))) {
@@ -278,7 +322,7 @@ struct reg {
 /* The state of a rule's expressions, in order. */
 struct rule_state {
 	__u8 family;
-	struct reg regs[NF_REGS];
+	struct reg regs[NF_REG_SLOTS];
 	bool tcp;		/* matched TCP */
 	/* The rule went on only for packets that conntrack mode leaves to
 	 * the stack: its actions do not matter in that mode.
@@ -286,24 +330,46 @@ struct rule_state {
 	bool stack_only;
 	struct nf_effects effects;	/* what the rule does to any packet */
 	struct nf_effects est;		/* ... to established flows' */
+	struct nf_effects out;		/* ... to the outer WireGuard UDP */
 };
 
-static struct reg *reg(struct rule_state *st, const struct nlattr *a)
+/* The first slot of register attribute @a, or -1. */
+static int reg_slot(const struct nlattr *a)
 {
 	__u32 n = attr_u32(a, ~0U);
 
-	return n < NF_REGS ? &st->regs[n] : NULL;
+	if (n <= NFT_REG_4)
+		return n * (NFT_REG_SIZE / NFT_REG32_SIZE);
+	if (n >= NFT_REG32_00 && n <= NFT_REG32_15)
+		return n - NFT_REG32_00 + NFT_REG_SIZE / NFT_REG32_SIZE;
+	return -1;
 }
 
-static void load_reg(struct rule_state *st, const struct nlattr *a,
-		     enum reg_kind kind)
+static struct reg *reg(struct rule_state *st, const struct nlattr *a)
 {
-	struct reg *r = reg(st, a);
+	int n = reg_slot(a);
 
-	if (r) {
-		r->kind = kind;
-		r->mask = ~0U;
-	}
+	return n >= 0 ? &st->regs[n] : NULL;
+}
+
+/*
+ * A load of @len bytes into register @a (@len 0: unknown, up to the last
+ * slot), of @kind: the slots it covers hold nothing the scan follows,
+ * their first @kind unmasked.
+ */
+static void load_reg(struct rule_state *st, const struct nlattr *a,
+		     enum reg_kind kind, __u32 len)
+{
+	int n = reg_slot(a), i, end;
+
+	if (n < 0)
+		return;
+	end = len ? n + (len + NFT_REG32_SIZE - 1) / NFT_REG32_SIZE :
+		    NF_REG_SLOTS;
+	for (i = n; i < end && i < NF_REG_SLOTS; i++)
+		st->regs[i].kind = REG_OTHER;
+	st->regs[n].kind = kind;
+	st->regs[n].mask = ~0U;
 }
 
 static enum reg_kind reg_kind(struct rule_state *st, const struct nlattr *a)
@@ -331,7 +397,9 @@ static int reg_len(enum reg_kind kind)
 }
 
 /* A comparison: does it leave only packets conntrack mode sends to the
- * stack (new, invalid or untracked; TCP SYN, FIN or RST)?
+ * stack (new connections; TCP SYN, FIN or RST)? Not those conntrack finds
+ * invalid, nor untracked ones: in a chain that runs before conntrack
+ * (priority raw), every packet is invalid.
  */
 static void cmp_expr(struct rule_state *st, const struct nlattr **tb)
 {
@@ -348,9 +416,11 @@ static void cmp_expr(struct rule_state *st, const struct nlattr **tb)
 	}
 	if (r->kind == REG_CT_STATE) {
 		m = r->mask & (NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-			       NF_CT_STATE_BIT(IP_CT_RELATED));
-		/* state & mask != 0, with no established bit in the mask;
-		 * or state & mask == v, a v of neither.
+			       NF_CT_STATE_BIT(IP_CT_RELATED) |
+			       NF_CT_STATE_INVALID_BIT |
+			       NF_CT_STATE_UNTRACKED_BIT);
+		/* state & mask != 0, with only the new bit in the mask (of
+		 * those above); or state & mask == v, a v of none of them.
 		 */
 		if ((op == NFT_CMP_NEQ && !v && r->mask && !m) ||
 		    (op == NFT_CMP_EQ && v && !(v & m) && !(v & ~r->mask)))
@@ -395,7 +465,8 @@ static void bitwise_expr(struct rule_state *st, const struct nlattr **tb)
 
 	if (!dst)
 		return;
-	dst->kind = REG_OTHER;
+	load_reg(st, tb[NFTA_BITWISE_DREG], REG_OTHER,
+		 attr_u32(tb[NFTA_BITWISE_LEN], 0));
 	if (op == NFT_BITWISE_MASK_XOR) {
 		len = attr_data(tb[NFTA_BITWISE_XOR], x, sizeof(x));
 		for (i = 0; i < len && i < (int)sizeof(x); i++)
@@ -429,15 +500,19 @@ static void effect(struct nf_effects *e, enum nf_marks marks, bool ct_mark,
 	}
 }
 
-static void merge(struct nf_effects *e, const struct nf_effects *from)
+/* @from's effects into @e's, each named by @what, or by @from's own. */
+static void merge(struct nf_effects *e, const struct nf_effects *from,
+		  const char *what)
 {
-	effect(e, from->marks, false, false, from->marks_what);
-	effect(e, NF_MARKS_NONE, from->ct_mark, false, from->ct_mark_what);
-	effect(e, NF_MARKS_NONE, false, from->mangle, from->mangle_what);
+	effect(e, from->marks, false, false, what ?: from->marks_what);
+	effect(e, NF_MARKS_NONE, from->ct_mark, false,
+	       what ?: from->ct_mark_what);
+	effect(e, NF_MARKS_NONE, false, from->mangle,
+	       what ?: from->mangle_what);
 }
 
-/* An action of the rule: on any packet, and on established flows' unless
- * the rule matched only others so far.
+/* An action of the rule: on any packet; on established flows' unless the
+ * rule matched only others so far; on the outer UDP, unless it matched TCP.
  */
 static void act(struct rule_state *st, enum nf_marks marks, bool ct_mark,
 		bool mangle)
@@ -445,6 +520,8 @@ static void act(struct rule_state *st, enum nf_marks marks, bool ct_mark,
 	effect(&st->effects, marks, ct_mark, mangle, "");
 	if (!st->stack_only)
 		effect(&st->est, marks, ct_mark, mangle, "");
+	if (!st->tcp)
+		effect(&st->out, marks, ct_mark, mangle, "");
 }
 
 /* xt's CONNMARK: --restore-mark copies the conntrack mark to the packet's,
@@ -520,7 +597,17 @@ static void verdict(struct scan *s, int from, const struct nlattr **tb)
 	}
 	j = &s->jumps[s->n_jumps++];
 	j->from = from;
-	snprintf(j->to, sizeof(j->to), "%s", to);
+	j->to = -1;
+	snprintf(j->to_name, sizeof(j->to_name), "%s", to);
+}
+
+/* The length of an immediate's value. */
+static __u32 immediate_len(const struct nlattr **tb)
+{
+	__u8 v[NFT_REG32_COUNT * NFT_REG32_SIZE];
+	int len = attr_data(tb[NFTA_IMMEDIATE_DATA], v, sizeof(v));
+
+	return len > 0 ? len : 0;
 }
 
 /*
@@ -553,7 +640,8 @@ static void rule_expr(struct scan *s, int c, const struct nlattr *elem,
 		if (tb[NFTA_CT_DREG])
 			load_reg(st, tb[NFTA_CT_DREG],
 				 key == NFT_CT_MARK ? REG_CT_MARK :
-				 key == NFT_CT_STATE ? REG_CT_STATE : REG_OTHER);
+				 key == NFT_CT_STATE ? REG_CT_STATE : REG_OTHER,
+				 NFT_REG_SIZE);
 		else if (key == NFT_CT_MARK &&
 			 reg_kind(st, tb[NFTA_CT_SREG]) != REG_META_MARK)
 			act(st, NF_MARKS_NONE, true, false);
@@ -563,7 +651,7 @@ static void rule_expr(struct scan *s, int c, const struct nlattr *elem,
 			load_reg(st, tb[NFTA_META_DREG],
 				 key == NFT_META_MARK ? REG_META_MARK :
 				 key == NFT_META_L4PROTO ? REG_L4PROTO :
-				 REG_OTHER);
+				 REG_OTHER, NFT_REG_SIZE);
 		else if (key == NFT_META_MARK)
 			act(st, reg_kind(st, tb[NFTA_META_SREG]) == REG_CT_MARK ?
 				NF_MARKS_RESTORE : NF_MARKS_SET, false, false);
@@ -573,11 +661,13 @@ static void rule_expr(struct scan *s, int c, const struct nlattr *elem,
 		if (tb[NFTA_PAYLOAD_SREG])
 			act(st, NF_MARKS_NONE, false, true);
 		else
-			load_reg(st, tb[NFTA_PAYLOAD_DREG], payload_kind(st, tb));
+			load_reg(st, tb[NFTA_PAYLOAD_DREG], payload_kind(st, tb),
+				 attr_u32(tb[NFTA_PAYLOAD_LEN], 0));
 	} else if (!strcmp(name, "exthdr")) {
 		/* Written (TCP MSS clamping), or reset. */
 		if (tb[NFTA_EXTHDR_DREG])
-			load_reg(st, tb[NFTA_EXTHDR_DREG], REG_OTHER);
+			load_reg(st, tb[NFTA_EXTHDR_DREG], REG_OTHER,
+				 attr_u32(tb[NFTA_EXTHDR_LEN], 0));
 		else
 			act(st, NF_MARKS_NONE, false, true);
 	} else if (!strcmp(name, "bitwise")) {
@@ -596,14 +686,15 @@ static void rule_expr(struct scan *s, int c, const struct nlattr *elem,
 		    attr_u32(tb[NFTA_IMMEDIATE_DREG], ~0U) == NFT_REG_VERDICT)
 			verdict(s, c, tb);
 		else if (tb[NFTA_IMMEDIATE_DREG])
-			load_reg(st, tb[NFTA_IMMEDIATE_DREG], REG_OTHER);
+			load_reg(st, tb[NFTA_IMMEDIATE_DREG], REG_OTHER,
+				 immediate_len(tb));
 	} else if (!strcmp(name, "lookup")) {
 		/* A verdict map: a jump anywhere in the table. */
 		if (tb[NFTA_LOOKUP_DREG] &&
 		    attr_u32(tb[NFTA_LOOKUP_DREG], ~0U) == NFT_REG_VERDICT)
 			s->chains[c].vmap = true;
 		else if (tb[NFTA_LOOKUP_DREG])
-			load_reg(st, tb[NFTA_LOOKUP_DREG], REG_OTHER);
+			load_reg(st, tb[NFTA_LOOKUP_DREG], REG_OTHER, 0);
 	} else {
 		/* Whatever else may have written a register. */
 		memset(st->regs, 0, sizeof(st->regs));
@@ -623,6 +714,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct chain *ch;
 	int c;
 
+	check_genid(s, nlh);
 	if (!family_name(nfg->nfgen_family) ||
 	    nfg->nfgen_family == NFPROTO_NETDEV ||
 	    mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, tb) != MNL_CB_OK ||
@@ -632,68 +724,84 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	chain = attr_str(tb[NFTA_RULE_CHAIN]);
 	if (!table || !chain)
 		return MNL_CB_OK;
-	c = find_chain(s, nfg->nfgen_family, table, chain);
+	/* A chain's rules come one after the other. */
+	c = s->last;
+	if (c >= s->n_chains ||
+	    !chain_is(&s->chains[c], nfg->nfgen_family, table, chain))
+		c = find_chain(s, nfg->nfgen_family, table, chain);
 	if (c < 0)
-		return MNL_CB_OK;	/* added after the chains' dump */
+		return MNL_CB_OK;	/* check_genid() tells */
+	s->last = c;
 	mnl_attr_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS])
 		rule_expr(s, c, elem, &st);
 	ch = &s->chains[c];
 	snprintf(what, sizeof(what), "nftables rule in chain %s %s %s",
 		 family_name(nfg->nfgen_family), table, chain);
-	effect(&ch->all, st.effects.marks, st.effects.ct_mark,
-	       st.effects.mangle, what);
-	effect(&ch->est, st.est.marks, st.est.ct_mark, st.est.mangle, what);
+	merge(&ch->all, &st.effects, what);
+	merge(&ch->est, &st.est, what);
+	merge(&ch->out, &st.out, what);
 	return s->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-static void reach(struct chain *c, bool *more)
+static void reach(struct chain *c, __u8 paths, bool *more)
 {
-	if (!c->reached) {
-		c->reached = true;
+	if (paths & ~c->reached) {
+		c->reached |= paths;
 		*more = true;
 	}
 }
 
 /*
- * The chains a forwarded packet crosses: the base chains the fast path
+ * The chains the fast path's packets would cross: the base chains it
  * skips, and those they jump to, or may through a verdict map. Their
- * effects into the ruleset's.
+ * effects into the ruleset's. The outer UDP the fast path sends is not
+ * looked up in conntrack: what a rule on its path does to it counts in
+ * conntrack mode too.
  */
 static void follow_jumps(struct scan *s)
 {
+	struct chain *from, *to;
 	bool more = true;
 	int i, j, t;
 
+	for (j = 0; j < s->n_jumps; j++) {
+		from = &s->chains[s->jumps[j].from];
+		s->jumps[j].to = find_chain(s, from->family, from->table,
+					    s->jumps[j].to_name);
+	}
 	for (i = 0; i < s->n_chains; i++)
 		s->chains[i].reached = s->chains[i].skipped;
 	while (more) {
 		more = false;
 		for (j = 0; j < s->n_jumps; j++) {
-			struct chain *from = &s->chains[s->jumps[j].from];
-
-			if (!from->reached)
-				continue;
-			t = find_chain(s, from->family, from->table,
-				       s->jumps[j].to);
-			if (t >= 0)
-				reach(&s->chains[t], &more);
+			from = &s->chains[s->jumps[j].from];
+			if (from->reached && s->jumps[j].to >= 0)
+				reach(&s->chains[s->jumps[j].to],
+				      from->reached, &more);
 		}
 		for (i = 0; i < s->n_chains; i++) {
-			struct chain *from = &s->chains[i];
-
+			from = &s->chains[i];
 			if (!from->reached || !from->vmap)
 				continue;
 			for (t = 0; t < s->n_chains; t++)
 				if (s->chains[t].family == from->family &&
 				    !strcmp(s->chains[t].table, from->table))
-					reach(&s->chains[t], &more);
+					reach(&s->chains[t], from->reached,
+					      &more);
 		}
 	}
 	for (i = 0; i < s->n_chains; i++) {
-		if (!s->chains[i].reached)
+		to = &s->chains[i];
+		if (!to->reached)
 			continue;
-		merge(&s->r->all, &s->chains[i].all);
-		merge(&s->r->est, &s->chains[i].est);
+		if (to->reached & PATH_FORWARD) {
+			merge(&s->r->all, &to->all, NULL);
+			merge(&s->r->est, &to->est, NULL);
+		}
+		if (to->reached & PATH_OUTPUT) {
+			merge(&s->r->all, &to->out, NULL);
+			merge(&s->r->est, &to->out, NULL);
+		}
 	}
 }
 
@@ -720,6 +828,9 @@ static int nft_scan(struct scan *s)
 	int ret, retries = 3;
 
 again:
+	s->genid = -1;
+	s->genid_changed = false;
+	s->last = 0;
 	nl = nl_open(NETLINK_NETFILTER);
 	if (!nl)
 		return errno == EPROTONOSUPPORT ? 0 : -errno;
@@ -729,7 +840,11 @@ again:
 	mnl_socket_close(nl);
 	if (s->err)
 		return s->err;
-	/* The ruleset changed during the dump (NLM_F_DUMP_INTR): again. */
+	if (!ret && s->genid_changed)
+		ret = -EINTR;
+	/* The ruleset changed during a dump (NLM_F_DUMP_INTR), or between
+	 * them: again.
+	 */
 	if (ret == -EINTR && retries--) {
 		memset(s->r, 0, sizeof(*s->r));
 		s->n_chains = 0;
@@ -788,10 +903,14 @@ int nf_ruleset_scan(struct nf_ruleset *r)
 	free(s->jumps);
 	free(s);
 	if (ret) {
-		/* Nothing half read; and marks the fast path cannot know. */
+		/* Nothing half read; marks the fast path cannot know, and
+		 * ingress and egress chains on every device.
+		 */
 		memset(r, 0, sizeof(*r));
 		r->all.marks = NF_MARKS_SET;
 		r->est.marks = NF_MARKS_SET;
+		r->ingress.full = true;
+		r->egress.full = true;
 		return ret;
 	}
 	xt_scan(r, "/proc/net/ip_tables_names", "iptables-legacy");

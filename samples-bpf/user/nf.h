@@ -47,8 +47,12 @@ struct nf_ruleset {
 	 * postrouting hooks, and of those they jump to: @all of them, and
 	 * @est, those that may act on a packet of an established flow, which
 	 * are all that matter in conntrack mode (not "ct state new ...", nor
-	 * "tcp flags syn ..."). Both count the iptables-legacy mangle table
-	 * as setting marks. A ruleset that cannot be read sets marks.
+	 * "tcp flags syn ..."). Both also have the rules on the output and
+	 * postrouting hooks that may act on the outer WireGuard UDP, which
+	 * the stack would send for what the fast path encrypts (all but those
+	 * that match TCP). Both count the iptables-legacy mangle table as
+	 * setting marks. A ruleset that cannot be read sets marks, and has
+	 * ingress and egress chains on every device.
 	 */
 	struct nf_effects all, est;
 	/* Netdev and inet ingress chains, netdev egress chains. */
