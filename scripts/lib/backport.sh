@@ -15,10 +15,13 @@ WT612=$CACHE/wt-612
 BACKPORT=$TOP/backport/6.12
 # BPFWG_FLAVOUR=612: config, build and vm work on the 6.12 worktree, the
 # options of our fragments that 6.12 does not define skipped (and said so).
-if [[ $FLAVOUR == 612 ]]; then
+flavour_612() {
+	FLAVOUR=612
 	WT=$WT612
+	KBUILD=$(build_dir 612)
 	export CONFIG_PARTIAL=1
-fi
+}
+[[ $FLAVOUR != 612 ]] || flavour_612
 
 # The 6.12 base: linux-source-6.12 from the system's apt sources (the
 # default bookworm-security suite), imported as one commit with fixed
@@ -131,10 +134,7 @@ check_612() {
 # (run-tests, suite 612), with results like the test run's, prefixed "612:".
 check_612_guest() {
 	(
-		FLAVOUR=612
-		WT=$WT612
-		KBUILD=$(build_dir 612)
-		export CONFIG_PARTIAL=1
+		flavour_612
 		cmd_config &&
 			timed kernel-612 build_kernel &&
 			timed selftests-612 build_selftests &&
