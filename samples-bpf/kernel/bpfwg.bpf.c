@@ -545,6 +545,11 @@ static __always_inline int vlan_input(struct pkt *p, struct bpfwg_vlan_key *key,
 	dev = bpf_map_lookup_elem(&bpfwg_vlans, key);
 	if (dev) {
 		p->ifindex = *dev;
+		/* The stack runs the VLAN device's ingress too. */
+		if (dev_has(*dev, BPFWG_DEV_NO_RX)) {
+			count(BPFWG_PASS_INGRESS);
+			return -1;
+		}
 		return 0;
 	}
 	if (!key->vid)
@@ -578,7 +583,6 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 				    const struct bpfwg_dev *port_dev)
 {
 	struct bpfwg_vlan_key key = {};
-	const struct bpfwg_dev *vlan_dev;
 	__u8 dst[ETH_ALEN];
 	struct vlan_hdr vlan;
 	__u32 port = p->ifindex;
@@ -628,18 +632,9 @@ static __always_inline int parse_l2(struct pkt *p, bool xdp, bool rx_vlan,
 	/* Any other L2 header in the way is handed to the stack as well. */
 	if (!xdp && p->l3off != ETH_HLEN)
 		return -1;
-	if (!xdp || p->ifindex == port) {
-		if (xdp && config()->dst_mac && !mac_is(port_dev, dst))
-			return -1;
-		return 0;
-	}
-	/* XDP, a VLAN device's frame: the stack runs its ingress too. */
-	vlan_dev = bpf_map_lookup_elem(&bpfwg_devs, &p->ifindex);
-	if (vlan_dev && (vlan_dev->flags & BPFWG_DEV_NO_RX)) {
-		count(BPFWG_PASS_INGRESS);
-		return -1;
-	}
-	if (config()->dst_mac && !mac_is(port_dev, dst) && !mac_is(vlan_dev, dst))
+	if (xdp && config()->dst_mac && !mac_is(port_dev, dst) &&
+	    (p->ifindex == port ||
+	     !mac_is(bpf_map_lookup_elem(&bpfwg_devs, &p->ifindex), dst)))
 		return -1;
 	return 0;
 }
@@ -771,71 +766,57 @@ static __always_inline int decrement_ttl(void *ctx, bool xdp, __u32 off,
 	return store(ctx, xdp, off, &v4, sizeof(v4));
 }
 
+/* What a flow looked up in conntrack carries (ct_flow()). */
+enum ct_use {
+	CT_FORWARD,	/* a forwarded packet */
+	CT_OUTER,	/* the UDP of a WireGuard message */
+};
+
 /*
- * Conntrack mode: 0 if the fast path may carry this IP packet, else why
- * not. It carries TCP and UDP flows conntrack saw replies for (TCP: a
- * completed handshake), which the forward hook of the firewall has thus
- * accepted, and keeps their entries alive as the stack would. The rest
- * takes the stack: new flows, ICMP (the conntrack kfuncs look up TCP and
- * UDP only), TCP segments that change the connection's state (SYN, FIN,
- * RST), and flows with NAT, which the stack translates.
+ * The flow of @tuple (@sz bytes, protocol @l4proto), in conntrack: 0 if
+ * the fast path may carry a packet of it for @use, else why not. It
+ * carries TCP and UDP flows conntrack saw replies for (TCP: a completed
+ * handshake), which the firewall has thus accepted, and keeps their
+ * entries alive as the stack would. Forwarded flows with NAT take the
+ * stack, which translates them. So does WireGuard's own UDP, which the
+ * stack would have sent or received itself, looked up when the ruleset
+ * has NAT: received, its addresses are what WireGuard learns its
+ * endpoint's and its own from. The conntrack mark it may have
+ * (wg-quick's, restored for its input route) does not matter.
  */
-static __always_inline int ct_check(const struct pkt *p, bool xdp, __u32 off,
-				    const struct ip_info *ip)
+static __always_inline int ct_flow(const struct pkt *p, bool xdp,
+				   struct bpf_sock_tuple *tuple, __u32 sz,
+				   __u8 l4proto, enum ct_use use)
 {
 	struct bpf_ct_opts___bpfwg opts = {
 		.netns_id = BPF_F_CURRENT_NETNS,
-		.l4proto = ip->l4proto,
+		.l4proto = l4proto,
 	};
-	struct bpf_sock_tuple tuple = {};
 	const struct bpfwg_config *cfg = config();
-	void *ctx = p->ctx;
+	int no_ct = use == CT_FORWARD ? BPFWG_PASS_CT : BPFWG_PASS_OUTER_CT;
 	unsigned long status;
 	struct nf_conn *ct;
-	__u8 l4[14];
-	__u32 sz, timeout = 0;
-	int ret = BPFWG_PASS_CT;
+	__u32 timeout = 0;
+	int ret = no_ct;
 
-	if (ip->fragment ||
-	    (ip->l4proto != IPPROTO_TCP && ip->l4proto != IPPROTO_UDP) ||
-	    load(ctx, xdp, off + ip->hdr_len, l4,
-		 ip->l4proto == IPPROTO_TCP ? 14 : 4))
-		return BPFWG_PASS_CT;
-	/* TCP flags, byte 13: FIN 0x01, SYN 0x02, RST 0x04, and ACK 0x10,
-	 * without which conntrack finds the segment invalid
-	 * (tcp_valid_flags[]).
-	 */
-	if (ip->l4proto == IPPROTO_TCP && ((l4[13] & 0x07) || !(l4[13] & 0x10)))
-		return BPFWG_PASS_CT;
-	if (ip->family == AF_INET) {
-		tuple.ipv4.saddr = ip->saddr[0];
-		tuple.ipv4.daddr = ip->daddr[0];
-		__builtin_memcpy(&tuple.ipv4.sport, l4, 4);
-		sz = sizeof(tuple.ipv4);
-	} else {
-		__builtin_memcpy(tuple.ipv6.saddr, ip->saddr, 16);
-		__builtin_memcpy(tuple.ipv6.daddr, ip->daddr, 16);
-		__builtin_memcpy(&tuple.ipv6.sport, l4, 4);
-		sz = sizeof(tuple.ipv6);
-	}
 	if (!bpf_ksym_exists(bpf_ct_release) ||
 	    !bpf_ksym_exists(bpf_ct_change_timeout))
-		return BPFWG_PASS_CT;
+		return no_ct;
 	if (xdp)
-		ct = bpf_xdp_ct_lookup(ctx, &tuple, sz, &opts, sizeof(opts));
+		ct = bpf_xdp_ct_lookup(p->ctx, tuple, sz, &opts, sizeof(opts));
 	else
-		ct = bpf_skb_ct_lookup(ctx, &tuple, sz, &opts, sizeof(opts));
+		ct = bpf_skb_ct_lookup(p->ctx, tuple, sz, &opts, sizeof(opts));
 	if (!ct)
-		return BPFWG_PASS_CT;
+		return no_ct;
 	status = ((struct nf_conn___bpfwg *)ct)->status;
 	if (status & (IPS_SRC_NAT | IPS_DST_NAT)) {
-		ret = BPFWG_PASS_NAT;
-	} else if (rules_mode(p) == BPFWG_RULES_CT_MARK &&
+		ret = use == CT_FORWARD ? BPFWG_PASS_NAT : BPFWG_PASS_OUTER_NAT;
+	} else if (use == CT_FORWARD && rules_mode(p) == BPFWG_RULES_CT_MARK &&
 		   bpf_core_field_exists(((struct nf_conn___bpfwg *)ct)->mark) &&
 		   ((struct nf_conn___bpfwg *)ct)->mark) {
 		/* The ruleset gives its packets the conntrack mark. */
 		ret = BPFWG_PASS_MARK;
-	} else if (ip->l4proto == IPPROTO_TCP) {
+	} else if (l4proto == IPPROTO_TCP) {
 		/* Assured: the handshake completed, the connection is
 		 * established. Conntrack does not see the window move
 		 * while the fast path carries the flow: its window
@@ -868,6 +849,56 @@ static __always_inline int ct_check(const struct pkt *p, bool xdp, __u32 off,
 		bpf_ct_change_timeout(ct, timeout);
 	bpf_ct_release(ct);
 	return ret;
+}
+
+/* The tuple of addresses @saddr and @daddr (@family) and @ports into @t:
+ * its size.
+ */
+static __always_inline __u32 ct_tuple(struct bpf_sock_tuple *t, __u8 family,
+				      const __be32 *saddr, const __be32 *daddr,
+				      const void *ports)
+{
+	if (family == AF_INET) {
+		t->ipv4.saddr = saddr[0];
+		t->ipv4.daddr = daddr[0];
+		__builtin_memcpy(&t->ipv4.sport, ports, 4);
+		return sizeof(t->ipv4);
+	}
+	__builtin_memcpy(t->ipv6.saddr, saddr, 16);
+	__builtin_memcpy(t->ipv6.daddr, daddr, 16);
+	__builtin_memcpy(&t->ipv6.sport, ports, 4);
+	return sizeof(t->ipv6);
+}
+
+/*
+ * Conntrack mode, the IP packet at @off: 0 if the fast path may carry it,
+ * else why not (ct_flow()). ICMP takes the stack (the conntrack kfuncs look
+ * up TCP and UDP only), and so do TCP segments that change the
+ * connection's state (SYN, FIN, RST) or whose flags or header length
+ * conntrack finds invalid (not a bad checksum: the receiver drops that).
+ */
+static __always_inline int ct_check(const struct pkt *p, bool xdp, __u32 off,
+				    const struct ip_info *ip)
+{
+	struct bpf_sock_tuple tuple = {};
+	__u8 l4[14];
+	__u32 sz;
+
+	if (ip->fragment ||
+	    (ip->l4proto != IPPROTO_TCP && ip->l4proto != IPPROTO_UDP) ||
+	    load(p->ctx, xdp, off + ip->hdr_len, l4,
+		 ip->l4proto == IPPROTO_TCP ? 14 : 4))
+		return BPFWG_PASS_CT;
+	/* TCP flags, byte 13: FIN 0x01, SYN 0x02, RST 0x04, and ACK 0x10,
+	 * without which conntrack finds the flags invalid
+	 * (tcp_valid_flags[]); and the header length, byte 12, which it
+	 * finds invalid below 20 bytes (tcp_error()).
+	 */
+	if (ip->l4proto == IPPROTO_TCP &&
+	    ((l4[13] & 0x07) || !(l4[13] & 0x10) || (l4[12] >> 4) < 5))
+		return BPFWG_PASS_CT;
+	sz = ct_tuple(&tuple, ip->family, ip->saddr, ip->daddr, l4);
+	return ct_flow(p, xdp, &tuple, sz, ip->l4proto, CT_FORWARD);
 }
 
 /*
@@ -1022,12 +1053,25 @@ struct outer {
  * through the conduit, tagged for the user port, if @ifindex is one or a
  * VLAN device on one.
  */
-static __always_inline int set_egress(struct pkt *p, bool xdp, __u32 ifindex)
+static __always_inline int set_egress(struct pkt *p, bool xdp, __u32 ifindex,
+				      __u32 mark)
 {
 	const struct bpfwg_dsa_tx *tx;
 
 	p->out_ifindex = ifindex;
-	if (!xdp || !config()->dsa)
+	if (!xdp) {
+		struct __sk_buff *skb = p->ctx;
+
+		/* As wg_reset_packet() leaves what WireGuard sends or
+		 * receives, for the egress qdisc and filters: the mark
+		 * WireGuard's fwmark (@mark) or 0, no priority.
+		 */
+		skb->mark = mark;
+		skb->priority = 0;
+		skb->tc_index = 0;
+		return 0;
+	}
+	if (!config()->dsa)
 		return 0;
 	tx = bpf_map_lookup_elem(&bpfwg_dsa_tx, &ifindex);
 	if (!tx)
@@ -1403,6 +1447,15 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 	}
 	if (!tx_port(xdp, fib->ifindex))
 		return pass(BPFWG_PASS_EGRESS);
+	/* With NAT, the outer flow (see ct_flow()). */
+	if (p->mode & (family == AF_INET ? BPFWG_MODE_OUTER_NAT4 :
+					   BPFWG_MODE_OUTER_NAT6)) {
+		rc = ct_flow(p, xdp, &t, family == AF_INET ? sizeof(t.ipv4) :
+							   sizeof(t.ipv6),
+			     IPPROTO_UDP, CT_OUTER);
+		if (rc)
+			return pass(rc);
+	}
 	/* The outer route leads into a WireGuard device (a routing loop, or
 	 * a tunnel in a tunnel): the stack, before a nonce is spent on a
 	 * message that could not leave. Native XDP's egress ports, which
@@ -1462,7 +1515,7 @@ static __always_inline enum verdict encap(struct pkt *p, bool xdp,
 			  &check, sizeof(check)))
 			return drop(BPFWG_DROP_ERROR);
 	}
-	if (set_egress(p, xdp, fib->ifindex))
+	if (set_egress(p, xdp, fib->ifindex, mark ? *mark : 0))
 		return drop(BPFWG_DROP_ERROR);
 	count(BPFWG_ENCRYPTED);
 	return V_REDIRECT;
@@ -1707,7 +1760,7 @@ static __always_inline enum verdict deliver(struct pkt *p, bool xdp, __u32 off,
 	if (strip(p, xdp, off, len, ip.family, &fib) ||
 	    decrement_ttl(p->ctx, xdp, ETH_HLEN, ip.family))
 		return drop(BPFWG_DROP_ERROR);
-	if (set_egress(p, xdp, fib.ifindex))
+	if (set_egress(p, xdp, fib.ifindex, 0))
 		return drop(BPFWG_DROP_ERROR);
 	count(BPFWG_DECRYPTED);
 	return V_REDIRECT;
@@ -1786,6 +1839,18 @@ static __always_inline enum verdict receive(struct pkt *p, bool xdp,
 	if (dev_has(wg_ifindex, BPFWG_DEV_NO_RX)) {
 		bpf_wg_device_put(wg);
 		return pass(BPFWG_PASS_INGRESS);
+	}
+	/* With NAT, the outer flow (see ct_flow()). */
+	if (p->mode & (ip.family == AF_INET ? BPFWG_MODE_OUTER_NAT4 :
+					      BPFWG_MODE_OUTER_NAT6)) {
+		struct bpf_sock_tuple tuple = {};
+		__u32 sz = ct_tuple(&tuple, ip.family, ip.saddr, ip.daddr, &udp);
+
+		ret = ct_flow(p, xdp, &tuple, sz, IPPROTO_UDP, CT_OUTER);
+		if (ret) {
+			bpf_wg_device_put(wg);
+			return pass(ret);
+		}
 	}
 	peer = bpf_wg_peer_hashtable_lookup(wg, msg.receiver);
 	bpf_wg_device_put(wg);

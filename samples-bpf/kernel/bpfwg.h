@@ -28,7 +28,7 @@ enum bpfwg_stat {
 	BPFWG_PASS_TTL,		/* TTL or hop limit expiring */
 	BPFWG_PASS_NO_NEIGH,	/* outer or inner next hop not resolved */
 	BPFWG_PASS_FIB,		/* other FIB result (blackhole, forwarding off) */
-	BPFWG_PASS_EGRESS,	/* XDP: egress is not an interface bpfwg runs on */
+	BPFWG_PASS_EGRESS,	/* egress bpfwg does not serve, or would bypass */
 	BPFWG_PASS_CT,		/* conntrack mode: flow not established */
 	BPFWG_PASS_NAT,		/* conntrack mode: flow with NAT */
 	BPFWG_PASS_UNSUPPORTED,	/* GSO, IP options/fragments, VLAN offload */
@@ -42,6 +42,8 @@ enum bpfwg_stat {
 	BPFWG_PASS_MARK,	/* a packet mark set before routing, or restored */
 	BPFWG_PASS_MANGLE,	/* rules rewrite or queue forwarded packets */
 	BPFWG_PASS_INGRESS,	/* from a device with ingress filters (SQM) */
+	BPFWG_PASS_OUTER_CT,	/* NAT: WireGuard's UDP flow not in conntrack */
+	BPFWG_PASS_OUTER_NAT,	/* NAT: WireGuard's UDP flow translated */
 	BPFWG_DROP_KEEPALIVE,	/* keepalive, consumed by the kernel */
 	BPFWG_DROP_INVALID,	/* forged, replayed or not allowed message */
 	BPFWG_DROP_ERROR,	/* failure after the packet was changed */
@@ -57,7 +59,7 @@ enum bpfwg_stat {
 	BPFWG_DEC_NO_NEIGH,	/* next hop not resolved */
 	BPFWG_DEC_MTU,		/* too big for the egress device */
 	BPFWG_DEC_TUNNEL,	/* into a WireGuard device (peer to peer) */
-	BPFWG_DEC_EGRESS,	/* XDP: egress is not an interface bpfwg runs on */
+	BPFWG_DEC_EGRESS,	/* egress bpfwg does not serve, or would bypass */
 	BPFWG_DEC_TTL,		/* TTL or hop limit expiring */
 	BPFWG_DEC_MARTIAN,	/* source or destination the stack refuses */
 	BPFWG_DEC_UNSUPPORTED,	/* IPv4 options, IPv6 extension headers */
@@ -75,6 +77,9 @@ enum bpfwg_stat {
  */
 #define BPFWG_MODE_RULES	0xff
 #define BPFWG_MODE_CONNTRACK	0x100
+/* NAT of IPv4, of IPv6: WireGuard's own UDP flows are looked up too. */
+#define BPFWG_MODE_OUTER_NAT4	0x200
+#define BPFWG_MODE_OUTER_NAT6	0x400
 #define BPFWG_RULES_NONE	0
 #define BPFWG_RULES_CT_MARK	1	/* restore the conntrack mark: stack if set */
 #define BPFWG_RULES_MARK	2	/* set marks: forwarded to the stack */

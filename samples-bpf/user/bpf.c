@@ -64,6 +64,8 @@ static const char * const stat_names[BPFWG_STAT_MAX] = {
 	[BPFWG_PASS_MARK] = "pass:mark",
 	[BPFWG_PASS_MANGLE] = "pass:mangle",
 	[BPFWG_PASS_INGRESS] = "pass:ingress",
+	[BPFWG_PASS_OUTER_CT] = "pass:outer-conntrack",
+	[BPFWG_PASS_OUTER_NAT] = "pass:outer-nat",
 	[BPFWG_DROP_KEEPALIVE] = "drop:keepalive",
 	[BPFWG_DROP_INVALID] = "drop:invalid",
 	[BPFWG_DROP_ERROR] = "drop:error",
@@ -746,7 +748,9 @@ void datapath_set_modes(struct datapath *dp, bool conntrack, __u32 rules)
 	 * which each packet reads once.
 	 */
 	__atomic_store_n(&dp->skel->bss->bpfwg_mode,
-			 rules | (conntrack ? BPFWG_MODE_CONNTRACK : 0),
+			 rules | (conntrack ? BPFWG_MODE_CONNTRACK : 0) |
+			 (dp->nf->nat4 ? BPFWG_MODE_OUTER_NAT4 : 0) |
+			 (dp->nf->nat6 ? BPFWG_MODE_OUTER_NAT6 : 0),
 			 __ATOMIC_RELEASE);
 }
 
@@ -1160,15 +1164,21 @@ static void tell_devset(const struct devset *now, struct devset *told,
  * fast path stands in for as it encrypts and decrypts: their ingress and
  * egress, as XDP's, in either hook. Tells what changed.
  */
+static struct bypass b;
+
 static int find_bypass(struct datapath *dp, struct links *v)
 {
-	static struct bypass b;
-	static struct devset told_tx, told_rx;
 	__u32 own = prog_id(dp->skel->progs.tc_wg);
 	bool xdp = dp->skel->rodata->bpfwg_config.dst_mac;
 	struct devset *tx = xdp ? &b.tx : &b.tx_tc;
+	const char *in_why = "nftables ingress chains";
+	const char *out_why = "nftables egress chains";
 	int ret, i, j, pass;
 
+	if (dp->nf->unreadable) {
+		in_why = "an nftables ruleset bpfwg cannot read";
+		out_why = in_why;
+	}
 	b.tx.n = 0;
 	b.tx_tc.n = 0;
 	b.rx.n = 0;
@@ -1190,13 +1200,10 @@ static int find_bypass(struct datapath *dp, struct links *v)
 		if (tcx_others(v->ifindex[i], BPF_TCX_EGRESS, 0))
 			devset_add(&b.tx, v->ifindex[i], "tcx egress programs");
 		if (nf_hook_dev(&dp->nf->ingress, v->name[i]))
-			devset_add(&b.rx, v->ifindex[i],
-				   "nftables ingress chains");
+			devset_add(&b.rx, v->ifindex[i], in_why);
 		if (nf_hook_dev(&dp->nf->egress, v->name[i])) {
-			devset_add(&b.tx, v->ifindex[i],
-				   "nftables egress chains");
-			devset_add(&b.tx_tc, v->ifindex[i],
-				   "nftables egress chains");
+			devset_add(&b.tx, v->ifindex[i], out_why);
+			devset_add(&b.tx_tc, v->ifindex[i], out_why);
 		}
 	}
 	/* Below a VLAN device on a DSA user port, two levels. */
@@ -1218,13 +1225,21 @@ static int find_bypass(struct datapath *dp, struct links *v)
 		if (devset_has(tx, v->ifindex[i]))
 			v->devs[i].flags |= BPFWG_DEV_NO_TX;
 	}
+	return 0;
+}
+
+/* What find_bypass() found and changed, once the datapath has it. */
+static void tell_bypass(struct datapath *dp)
+{
+	static struct devset told_tx, told_rx;
+	bool xdp = dp->skel->rodata->bpfwg_config.dst_mac;
+
 	tell_devset(&b.rx, &told_rx,
 		    "%s has %s, which bpfwg would run before: packets that arrive there take the stack (pass:ingress)\n",
 		    "%s: bpfwg carries what arrives there again\n");
-	tell_devset(tx, &told_tx,
+	tell_devset(xdp ? &b.tx : &b.tx_tc, &told_tx,
 		    "%s has %s, which the fast path would bypass: packets routed there take the stack (pass:egress)\n",
 		    "%s: the fast path sends there again\n");
-	return 0;
 }
 
 /*
@@ -1276,6 +1291,8 @@ int datapath_sync_links(struct datapath *dp)
 			return -1;
 		}
 	}
+	if (dp->check_bypass)
+		tell_bypass(dp);
 	if (v.full && !warned)
 		pr_warn("more than %d devices: the filters, chains and qdiscs of the others are not checked, and XDP leaves their frames to the stack\n",
 			MAX_DEVS);

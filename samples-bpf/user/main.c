@@ -333,6 +333,10 @@ static void follow_ruleset(struct datapath *dp, struct args *args,
 	char buf[512];
 	__u32 rules;
 
+	/* Changing as it was read: as it was, until the next round. */
+	if (ret == -EINTR)
+		return;
+
 	if (args->ct_mode == CT_AUTO) {
 		why = conntrack_why(r, ret, buf, sizeof(buf));
 		on = why;
@@ -342,9 +346,10 @@ static void follow_ruleset(struct datapath *dp, struct args *args,
 			pr_info("conntrack mode off: no NAT, forwarding filter or rule that needs it left in this network namespace\n");
 	}
 	rules = rules_mode(r, on);
+	/* NAT, which the modes have too, may have come or gone. */
+	datapath_set_modes(dp, on, rules);
 	if (on == args->conntrack && rules == args->rules)
 		return;
-	datapath_set_modes(dp, on, rules);
 	if (on && !args->conntrack)
 		datapath_warn_conntrack(dp);
 	args->conntrack = on;

@@ -293,6 +293,10 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		c->skipped = PATH_FORWARD | PATH_OUTPUT;
 	else if (hooknum == NF_INET_LOCAL_OUT)
 		c->skipped = PATH_OUTPUT;
+	if (!strcmp(type, "nat")) {
+		r->nat4 |= f != NFPROTO_IPV6;
+		r->nat6 |= f != NFPROTO_IPV4;
+	}
 	if (!r->fw && (!strcmp(type, "nat") ||
 		       (!strcmp(type, "filter") &&
 			hooknum == NF_INET_FORWARD))) {
@@ -754,9 +758,10 @@ static void reach(struct chain *c, __u8 paths, bool *more)
 /*
  * The chains the fast path's packets would cross: the base chains it
  * skips, and those they jump to, or may through a verdict map. Their
- * effects into the ruleset's. The outer UDP the fast path sends is not
- * looked up in conntrack: what a rule on its path does to it counts in
- * conntrack mode too.
+ * effects into the ruleset's. The outer UDP the fast path sends has no
+ * conntrack state the fast path could go by (its entry may expire while
+ * the fast path carries it: the stack's next packet is new): what a rule
+ * on its path does to it counts in conntrack mode too.
  */
 static void follow_jumps(struct scan *s)
 {
@@ -865,7 +870,8 @@ again:
  * table's FORWARD chain has rules is not looked at: its presence counts,
  * and the mangle table's counts as setting packet marks.
  */
-static void xt_scan(struct nf_ruleset *r, const char *path, const char *cmd)
+static void xt_scan(struct nf_ruleset *r, const char *path, const char *cmd,
+		    bool *nat)
 {
 	char table[64], what[128];
 	FILE *f;
@@ -874,6 +880,7 @@ static void xt_scan(struct nf_ruleset *r, const char *path, const char *cmd)
 	if (!f)
 		return;
 	while (fscanf(f, "%63s", table) == 1) {
+		*nat |= !strcmp(table, "nat");
 		if (!r->fw &&
 		    (!strcmp(table, "nat") || !strcmp(table, "filter"))) {
 			snprintf(r->fw_what, sizeof(r->fw_what),
@@ -890,30 +897,44 @@ static void xt_scan(struct nf_ruleset *r, const char *path, const char *cmd)
 
 int nf_ruleset_scan(struct nf_ruleset *r)
 {
+	struct nf_ruleset *n;
 	struct scan *s;
 	int ret;
 
-	memset(r, 0, sizeof(*r));
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	n = calloc(1, sizeof(*n));
+	if (!s || !n) {
+		free(s);
+		free(n);
 		return -ENOMEM;
-	s->r = r;
+	}
+	s->r = n;
 	ret = nft_scan(s);
 	free(s->chains);
 	free(s->jumps);
 	free(s);
+	if (ret == -EINTR) {
+		free(n);
+		return ret;
+	}
+	memset(r, 0, sizeof(*r));
 	if (ret) {
 		/* Nothing half read; marks the fast path cannot know, and
 		 * ingress and egress chains on every device.
 		 */
-		memset(r, 0, sizeof(*r));
 		r->all.marks = NF_MARKS_SET;
 		r->est.marks = NF_MARKS_SET;
 		r->ingress.full = true;
 		r->egress.full = true;
+		r->unreadable = true;
+		r->nat4 = true;
+		r->nat6 = true;
+		free(n);
 		return ret;
 	}
-	xt_scan(r, "/proc/net/ip_tables_names", "iptables-legacy");
-	xt_scan(r, "/proc/net/ip6_tables_names", "ip6tables-legacy");
+	*r = *n;
+	free(n);
+	xt_scan(r, "/proc/net/ip_tables_names", "iptables-legacy", &r->nat4);
+	xt_scan(r, "/proc/net/ip6_tables_names", "ip6tables-legacy", &r->nat6);
 	return 0;
 }

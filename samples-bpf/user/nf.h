@@ -42,6 +42,8 @@ struct nf_hook_devs {
 struct nf_ruleset {
 	int fw;			/* NAT, or a filter on the forward hook */
 	char fw_what[256];	/* the first one found, for messages */
+	/* NAT of IPv4, of IPv6, which WireGuard's own UDP may get too. */
+	bool nat4, nat6;
 	/*
 	 * The rules of the chains on the prerouting, forward and
 	 * postrouting hooks, and of those they jump to: @all of them, and
@@ -57,9 +59,13 @@ struct nf_ruleset {
 	struct nf_effects all, est;
 	/* Netdev and inet ingress chains, netdev egress chains. */
 	struct nf_hook_devs ingress, egress;
+	bool unreadable;	/* the above stand for an unreadable ruleset */
 };
 
-/* Reads the ruleset into @r: 0, or -errno if nftables could not be read. */
+/*
+ * Reads the ruleset into @r: 0, or -errno if nftables could not be read;
+ * -EINTR, @r untouched, if it kept changing while it was read.
+ */
 int nf_ruleset_scan(struct nf_ruleset *r);
 
 /* Whether device @name is one of @d's. */
